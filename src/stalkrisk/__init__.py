@@ -1,0 +1,91 @@
+"""stalkrisk: graded, explained recommendations for clinicians stalked by a client.
+
+    >>> import stalkrisk
+    >>> result = stalkrisk.assess(stalkrisk.example_case())
+    >>> result.level.value
+    'referral'
+
+The public API is exactly the names in ``__all__``; every other module is private.
+"""
+
+from ._api import assess, assess_json
+from ._assessment import (
+    Action,
+    Assessment,
+    ElementFinding,
+    Elements,
+    FiredRule,
+    RaiseIf,
+    RulePackInfo,
+    Threshold,
+)
+from ._case import (
+    Behaviour,
+    Boundaries,
+    BoundaryWarning,
+    Case,
+    Channel,
+    ClientHistory,
+    ClinicalState,
+    Contact,
+    Fear,
+    FearLevel,
+    Motive,
+    Relationship,
+    Target,
+    parse_case,
+)
+from ._examples import example_case
+from ._exceptions import CaseValidationError, EngineError, Problem, RulePackError, StalkriskError
+from ._ladder import Level
+from ._registry import default_rule_pack, load_rule_pack
+from ._rulepack import RulePack
+from ._version import __version__
+
+__all__ = [
+    "Action",
+    "Assessment",
+    "Behaviour",
+    "Boundaries",
+    "BoundaryWarning",
+    "Case",
+    "CaseValidationError",
+    "Channel",
+    "ClientHistory",
+    "ClinicalState",
+    "Contact",
+    "ElementFinding",
+    "Elements",
+    "EngineError",
+    "Fear",
+    "FearLevel",
+    "FiredRule",
+    "Level",
+    "Motive",
+    "Problem",
+    "RaiseIf",
+    "Relationship",
+    "RulePack",
+    "RulePackError",
+    "RulePackInfo",
+    "StalkriskError",
+    "Target",
+    "Threshold",
+    "__version__",
+    "assess",
+    "assess_json",
+    "default_rule_pack",
+    "example_case",
+    "load_rule_pack",
+    "parse_case",
+]
+
+# Show the public path in reprs, docs and tracebacks (as httpx does).
+for _name in __all__:
+    _obj = globals()[_name]
+    if hasattr(_obj, "__module__") and _name != "__version__":
+        try:
+            _obj.__module__ = __name__
+        except (AttributeError, TypeError):
+            pass
+del _name, _obj

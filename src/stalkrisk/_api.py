@@ -1,0 +1,37 @@
+"""The public entry points: assess a case, from models or from JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ._assessment import Assessment
+from ._case import Case, parse_case
+from ._evaluate import evaluate
+from ._registry import compiled, default_rule_pack
+from ._rulepack import RulePack
+
+__all__ = ["assess", "assess_json"]
+
+
+def assess(
+    case: Case | Mapping[str, Any] | str | bytes, *, rule_pack: RulePack | None = None
+) -> Assessment:
+    """Grade and explain one case.
+
+    ``case`` is a :class:`Case` or its JSON (text, bytes or a mapping).  The
+    bundled rule pack is used unless ``rule_pack`` (from
+    :func:`load_rule_pack`) is given.  Deterministic: the result depends only
+    on the case and the pack, never on the clock.
+
+    Raises :class:`CaseValidationError` for an invalid case and
+    :class:`EngineError` if the engine fails (no assessment is returned then).
+    """
+    valid = parse_case(case)
+    pack, ruleset = compiled(rule_pack or default_rule_pack())
+    return evaluate(valid, pack, ruleset)
+
+
+def assess_json(data: str | bytes, *, rule_pack: RulePack | None = None, indent: int | None = 2) -> str:
+    """Assess a case given as JSON text and return the assessment as JSON text."""
+    return assess(data, rule_pack=rule_pack).model_dump_json(indent=indent)

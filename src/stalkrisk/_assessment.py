@@ -1,0 +1,123 @@
+"""The output model: a graded, explained assessment (the JSON output contract)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from ._ladder import Level
+
+__all__ = [
+    "Action",
+    "Assessment",
+    "ElementFinding",
+    "Elements",
+    "FiredRule",
+    "RaiseIf",
+    "RulePackInfo",
+    "Threshold",
+]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ElementFinding(_Out):
+    """Whether one element of stalking is present, and what shows it."""
+
+    present: bool
+    evidence: tuple[str, ...] = Field(description="Contact ids, oldest first.")
+    rules: tuple[str, ...] = Field(description="Ids of the rules that found the element.")
+
+
+class Elements(_Out):
+    """The three elements of stalking."""
+
+    pattern: ElementFinding
+    threat: ElementFinding
+    fear: ElementFinding
+
+
+class Threshold(_Out):
+    """The course-of-conduct threshold and the episode it was measured on."""
+
+    met: bool
+    distinct_behaviours: int = Field(description="Distinct stalking behaviours in the episode.")
+    span_days: float = Field(description="First to last contact of the episode, in days.")
+    behaviours: tuple[str, ...] = Field(description="The distinct behaviour codes.")
+    course_of_conduct: tuple[str, ...] = Field(description="Contact ids of the episode.")
+    min_distinct_behaviours: float = Field(description="The pack's threshold.")
+    min_span_days: float = Field(description="The pack's threshold.")
+    episodes: int = Field(description="How many separate episodes of stalking contacts.")
+
+
+class FiredRule(_Out):
+    """A rule that fired, with its reason and the contacts behind it."""
+
+    id: str
+    title: str
+    effect: Literal["element", "level", "note"]
+    element: str | None = None
+    level: Level | None = None
+    urgent: bool = False
+    rationale: str
+    source: str
+    evidence: tuple[str, ...]
+
+
+class Action(_Out):
+    """One concrete thing to do."""
+
+    id: str
+    text: str
+
+
+class RaiseIf(_Out):
+    """A rule that did not fire and would raise the grade if its condition held."""
+
+    level: Level
+    urgent: bool
+    rule_id: str
+    title: str
+    condition: str
+
+
+class RulePackInfo(_Out):
+    """Which rule pack decided, for audit."""
+
+    name: str
+    version: str
+    sha256: str
+
+
+class Assessment(_Out):
+    """A graded, explained recommendation.
+
+    ``str(assessment)`` is a short plain-language report; ``model_dump(mode="json")``
+    is the JSON output contract of docs/output.md.
+    """
+
+    level: Level
+    level_title: str
+    urgent: bool
+    picture: Literal["clinical", "criminal"]
+    elements: Elements
+    threshold: Threshold
+    rules_fired: tuple[FiredRule, ...]
+    actions: tuple[Action, ...]
+    raise_if: tuple[RaiseIf, ...]
+    notes: tuple[str, ...]
+    assessed_at: AwareDatetime
+    rule_pack: RulePackInfo
+    library_version: str
+
+    def __str__(self) -> str:
+        from ._report import render_text
+
+        return render_text(self)
+
+    def __repr__(self) -> str:
+        urgent = ", urgent" if self.urgent else ""
+        return f"<Assessment {self.level.value}{urgent}: {len(self.rules_fired)} rules fired>"

@@ -1,0 +1,292 @@
+"""The input models: behaviours, contacts, client history, boundaries, fear, the case."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from ._exceptions import CaseValidationError, Problem
+
+__all__ = [
+    "Behaviour",
+    "BoundaryWarning",
+    "Boundaries",
+    "Case",
+    "Channel",
+    "ClientHistory",
+    "ClinicalState",
+    "Contact",
+    "Fear",
+    "FearLevel",
+    "Motive",
+    "Relationship",
+    "Target",
+    "parse_case",
+]
+
+
+class Behaviour(StrEnum):
+    """What a client did in a contact.  The codes are part of the public contract.
+
+    The ten stalking behaviours (the only ones that count toward the pattern
+    threshold), four boundary crossings and two escalations.  Which code is in
+    which group is declared by the rule pack's behaviour catalogue.
+    """
+
+    FOLLOWING = "following"
+    SURVEILLANCE = "surveillance"
+    UNWANTED_APPROACH = "unwanted_approach"
+    LOITERING = "loitering"
+    UNWANTED_CORRESPONDENCE = "unwanted_correspondence"
+    UNWANTED_CALLS = "unwanted_calls"
+    THREAT = "threat"
+    OFFENSIVE_MATERIAL = "offensive_material"
+    MALICIOUS_GOSSIP = "malicious_gossip"
+    FALSE_IDENTITY = "false_identity"
+    GIFT = "gift"
+    OUT_OF_SESSION_CONTACT = "out_of_session_contact"
+    SOCIAL_MEDIA_CONTACT = "social_media_contact"
+    THIRD_PARTY_CONTACT = "third_party_contact"
+    PROPERTY_DAMAGE = "property_damage"
+    PHYSICAL_VIOLENCE = "physical_violence"
+
+
+class Channel(StrEnum):
+    """How the contact reached the clinician."""
+
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    EMAIL = "email"
+    LETTER = "letter"
+    TEXT = "text"
+    SOCIAL_MEDIA = "social_media"
+    THIRD_PARTY = "third_party"
+    VEHICLE = "vehicle"
+    OTHER = "other"
+
+
+class Target(StrEnum):
+    """Who the contact was aimed at."""
+
+    CLINICIAN = "clinician"
+    FAMILY = "family"
+    COLLEAGUES = "colleagues"
+    OTHERS = "others"
+
+
+class Relationship(StrEnum):
+    """The client's relationship to the clinician."""
+
+    CURRENT = "current"
+    FORMER = "former"
+    PROSPECTIVE = "prospective"
+    UNKNOWN = "unknown"
+
+
+class FearLevel(StrEnum):
+    """The clinician's own report of fear, lowest first."""
+
+    NONE = "none"
+    SOME = "some"
+    SIGNIFICANT = "significant"
+    SEVERE = "severe"
+
+    @property
+    def rank(self) -> int:
+        """0 for ``none`` up to 3 for ``severe``."""
+        return list(FearLevel).index(self)
+
+
+class Motive(StrEnum):
+    """The perceived motive, after the SRP typology (Mullen et al. 1999)."""
+
+    REJECTED = "rejected"
+    INTIMACY_SEEKING = "intimacy_seeking"
+    INCOMPETENT = "incompetent"
+    RESENTFUL = "resentful"
+    PREDATORY = "predatory"
+    UNKNOWN = "unknown"
+
+
+class ClinicalState(StrEnum):
+    """Clinically relevant states that make a client frail (seed 003's regressive contact)."""
+
+    DEPENDENCY = "dependency"
+    SUICIDALITY = "suicidality"
+    DECOMPENSATION = "decompensation"
+
+
+_Id = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+]
+_Text = Annotated[str, StringConstraints(max_length=20_000)]
+_Ref = Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+
+class Contact(_Model):
+    """One dated incident, with the fields of an incident journal.
+
+    ``note``, ``location``, ``witnesses``, ``evidence`` and ``response`` are free
+    text: they are carried through but never read by the rules and never quoted
+    in an error message.
+    """
+
+    id: _Id = Field(description="Unique within the case; appears as evidence. Not a name.")
+    at: AwareDatetime = Field(description="When it happened, with a timezone.")
+    behaviours: tuple[Behaviour, ...] = Field(min_length=1, description="At least one code.")
+    channel: Channel | None = None
+    targets: tuple[Target, ...] = Field(default=(Target.CLINICIAN,), min_length=1)
+    location: _Text | None = None
+    note: _Text | None = Field(default=None, description="What was said or done (sensitive).")
+    witnesses: tuple[_Ref, ...] = ()
+    evidence: tuple[_Ref, ...] = Field(default=(), description="Recordings, call traces, …")
+    response: _Text | None = Field(default=None, description="What the clinician did.")
+    ongoing: bool = Field(default=False, description="Still happening at the time of assessment.")
+    weapon: bool = Field(default=False, description="A weapon was shown or mentioned.")
+    specific_threat: bool = Field(
+        default=False, description="The threat names a time, place or means; needs `threat`."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if len(set(self.behaviours)) != len(self.behaviours):
+            raise ValueError("behaviours lists the same code twice; list each code once")
+        if len(set(self.targets)) != len(self.targets):
+            raise ValueError("targets lists the same target twice; list each target once")
+        if self.specific_threat and Behaviour.THREAT not in self.behaviours:
+            raise ValueError("specific_threat is true but behaviours has no 'threat'; add it")
+        return self
+
+
+class ClientHistory(_Model):
+    """What is known about the client before and beside the contacts."""
+
+    relationship: Relationship
+    therapy_start: date | None = None
+    therapy_end: date | None = None
+    prior_violence: bool = False
+    prior_stalking: bool = False
+    substance_misuse: bool = False
+    weapon_access: bool = False
+    protection_order_since: AwareDatetime | None = Field(
+        default=None, description="A protection order is in force since this time."
+    )
+    motive: Motive | None = None
+    clinical_state: tuple[ClinicalState, ...] = ()
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.therapy_start and self.therapy_end and self.therapy_end < self.therapy_start:
+            raise ValueError("therapy_end is before therapy_start; swap or correct them")
+        if len(set(self.clinical_state)) != len(self.clinical_state):
+            raise ValueError("clinical_state lists the same state twice; list each once")
+        return self
+
+    @property
+    def frail(self) -> bool:
+        """True when any clinical state is recorded."""
+        return bool(self.clinical_state)
+
+
+class BoundaryWarning(_Model):
+    """A warning given to the client, by the clinician or backed by a supervisor."""
+
+    at: AwareDatetime
+    supervisor: bool = Field(default=False, description="A supervisor confronted the client.")
+
+
+class Boundaries(_Model):
+    """Boundaries set with the client."""
+
+    agreement_at: AwareDatetime | None = Field(
+        default=None, description="When an informed-consent agreement set the boundaries."
+    )
+    warnings: tuple[BoundaryWarning, ...] = ()
+
+
+class Fear(_Model):
+    """The clinician's own report of fear; never inferred from free text."""
+
+    level: FearLevel = FearLevel.NONE
+    family_afraid: bool = False
+
+
+class Case(_Model):
+    """One client and one clinician, as of ``assessed_at``."""
+
+    assessed_at: AwareDatetime = Field(description="The reference time; never the wall clock.")
+    client: ClientHistory
+    boundaries: Boundaries = Boundaries()
+    contacts: tuple[Contact, ...] = ()
+    fear: Fear = Fear()
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        seen: dict[str, int] = {}
+        for index, contact in enumerate(self.contacts):
+            if contact.id in seen:
+                raise ValueError(
+                    f"contacts.{index}.id repeats the id of contacts.{seen[contact.id]}; "
+                    "give every contact its own id"
+                )
+            seen[contact.id] = index
+            if contact.at > self.assessed_at:
+                raise ValueError(
+                    f"contacts.{index}.at is after assessed_at; a case holds only past contacts"
+                )
+        for index, warning in enumerate(self.boundaries.warnings):
+            if warning.at > self.assessed_at:
+                raise ValueError(f"boundaries.warnings.{index}.at is after assessed_at")
+        if self.boundaries.agreement_at and self.boundaries.agreement_at > self.assessed_at:
+            raise ValueError("boundaries.agreement_at is after assessed_at")
+        return self
+
+
+def _problems(error: ValidationError) -> list[Problem]:
+    problems = []
+    for item in error.errors(include_url=False, include_input=False, include_context=False):
+        loc = ".".join(str(part) for part in item["loc"])
+        problems.append(Problem(loc=loc, type=item["type"], msg=item["msg"]))
+    return problems
+
+
+def parse_case(data: str | bytes | Mapping[str, Any] | Case) -> Case:
+    """Validate a case from JSON text, bytes or a mapping.
+
+    Raises :class:`CaseValidationError` listing every problem with its JSON
+    path; messages never quote the input.
+    """
+    if isinstance(data, Case):
+        return data
+    try:
+        if isinstance(data, str | bytes | bytearray):
+            return Case.model_validate_json(data)
+        if isinstance(data, Mapping):
+            # Through JSON, so that a mapping and its JSON text validate alike.
+            return Case.model_validate_json(json.dumps(data))
+    except ValidationError as error:
+        raise CaseValidationError(_problems(error)) from None
+    except (TypeError, ValueError):
+        raise CaseValidationError(
+            [Problem(loc="", type="not_json", msg="the mapping cannot be encoded as JSON")]
+        ) from None
+    raise CaseValidationError(
+        [Problem(loc="", type="input_type", msg="expected JSON text, bytes or a mapping")]
+    )

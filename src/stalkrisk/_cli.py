@@ -1,0 +1,181 @@
+"""The ``stalkrisk`` command.
+
+Exit codes: 0 ok, 1 internal error, 2 invalid input (the message names the JSON
+path or the rule-pack field, one problem per line, and never quotes case text).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from ._api import assess
+from ._case import Case
+from ._examples import example_json
+from ._exceptions import CaseValidationError, EngineError, RulePackError
+from ._features import fields_for
+from ._registry import default_rule_pack, load_rule_pack
+from ._rulepack import RulePack
+from ._version import __version__
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_INVALID = 2
+
+
+class _InvalidInput(Exception):
+    """Input the user can fix; the message is safe to print."""
+
+
+def _read_input(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    try:
+        return Path(source).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _InvalidInput(f"{source}: no such file") from None
+    except IsADirectoryError:
+        raise _InvalidInput(f"{source}: is a directory, expected a case JSON file") from None
+    except UnicodeDecodeError:
+        raise _InvalidInput(f"{source}: not UTF-8 text") from None
+    except OSError as error:
+        raise _InvalidInput(f"{source}: cannot read ({error.strerror})") from None
+
+
+def _pack(path: str | None) -> RulePack:
+    return load_rule_pack(path) if path else default_rule_pack()
+
+
+def _cmd_assess(args: argparse.Namespace, out: TextIO) -> int:
+    pack = _pack(args.rules)
+    text = _read_input(args.file)
+    if not text.strip():
+        raise _InvalidInput("the input is empty; expected a case as JSON")
+    result = assess(text, rule_pack=pack)
+    if args.format == "json":
+        out.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        out.write(str(result) + "\n")
+    return EXIT_OK
+
+
+def _cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
+    out.write(json.dumps(Case.model_json_schema(), indent=2) + "\n")
+    return EXIT_OK
+
+
+def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
+    pack = _pack(args.rules)
+    if args.format == "json":
+        document = {
+            "name": pack.name,
+            "version": pack.version,
+            "sha256": pack.sha256,
+            "parameters": {name: p.value for name, p in pack.parameters.items()},
+            "rules": [
+                {
+                    "id": rule.id,
+                    "title": rule.title,
+                    "on": rule.on,
+                    "when": rule.describe_when(),
+                    "effect": rule.effect,
+                    "element": rule.element,
+                    "level": rule.level.value if rule.level else None,
+                    "urgent": rule.urgent,
+                    "rationale": rule.rationale,
+                    "source": rule.source,
+                }
+                for rule in pack.rules
+            ],
+        }
+        out.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    out.write(f"{pack.name} {pack.version} (sha256 {pack.sha256})\n")
+    out.write(f"{pack.description}\n\nParameters\n")
+    for parameter in pack.parameters.values():
+        out.write(f"  {parameter.name} = {parameter.value:g}\n")
+    out.write("\nRules\n")
+    for rule in pack.rules:
+        if rule.element:
+            effect = f"element {rule.element}"
+        elif rule.level:
+            effect = f"at least {rule.level.value}" + (", urgent" if rule.urgent else "")
+        else:
+            effect = "note"
+        out.write(f"\n  {rule.id} — {rule.title}\n")
+        out.write(f"    on {rule.on}: when {rule.describe_when()} → {effect}\n")
+        out.write(f"    why: {' '.join(rule.rationale.split())}\n")
+        out.write(f"    source: {rule.source}\n")
+    if args.fields:
+        for kind in ("episode", "case", "grade"):
+            out.write(f"\nFields of a {kind} fact\n")
+            for spec in fields_for(kind).values():
+                out.write(f"  {spec.name} ({spec.type}): {spec.description}\n")
+    return EXIT_OK
+
+
+def _cmd_example(args: argparse.Namespace, out: TextIO) -> int:
+    out.write(example_json())
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stalkrisk",
+        description="Graded, explained recommendations for clinicians stalked by a client.",
+        epilog="Exit codes: 0 ok, 1 internal error, 2 invalid input.",
+    )
+    parser.add_argument("--version", action="version", version=f"stalkrisk {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p_assess = commands.add_parser("assess", help="assess a case given as JSON")
+    p_assess.add_argument("file", metavar="FILE", help="case JSON file, or - for standard input")
+    p_assess.add_argument("--format", choices=("text", "json"), default="text")
+    p_assess.add_argument("--rules", metavar="PACK", help="a rule pack file instead of the bundled one")
+    p_assess.set_defaults(run=_cmd_assess)
+
+    p_schema = commands.add_parser("schema", help="print the JSON Schema of a case")
+    p_schema.set_defaults(run=_cmd_schema)
+
+    p_rules = commands.add_parser("rules", help="list the loaded rules with their rationale")
+    p_rules.add_argument("--format", choices=("text", "json"), default="text")
+    p_rules.add_argument("--rules", metavar="PACK", help="a rule pack file instead of the bundled one")
+    p_rules.add_argument("--fields", action="store_true", help="also list the fields rules may test")
+    p_rules.set_defaults(run=_cmd_rules)
+
+    p_example = commands.add_parser("example", help="print the bundled example case")
+    p_example.set_defaults(run=_cmd_example)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    out, err = sys.stdout, sys.stderr
+    try:
+        code: int = args.run(args, out)
+        return code
+    except CaseValidationError as error:
+        err.write(f"stalkrisk: invalid case ({len(error.problems)} problems)\n")
+        for problem in error.problems:
+            err.write(f"  {problem}\n")
+        return EXIT_INVALID
+    except (RulePackError, _InvalidInput) as error:
+        err.write(f"stalkrisk: {error}\n")
+        return EXIT_INVALID
+    except EngineError as error:
+        err.write(f"stalkrisk: internal error: {error}\n")
+        return EXIT_INTERNAL
+    except Exception as error:  # noqa: BLE001 - exit 1 with no traceback and no case text
+        err.write(f"stalkrisk: internal error ({type(error).__name__}); please report it\n")
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())
