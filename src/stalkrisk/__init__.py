@@ -8,6 +8,8 @@
 The public API is exactly the names in ``__all__``; every other module is private.
 """
 
+import contextlib
+
 from ._api import assess, assess_json
 from ._assessment import (
     Action,
@@ -84,8 +86,6 @@ __all__ = [
 for _name in __all__:
     _obj = globals()[_name]
     if hasattr(_obj, "__module__") and _name != "__version__":
-        try:
+        with contextlib.suppress(AttributeError, TypeError):
             _obj.__module__ = __name__
-        except (AttributeError, TypeError):
-            pass
 del _name, _obj

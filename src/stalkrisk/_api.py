@@ -32,6 +32,8 @@ def assess(
     return evaluate(valid, pack, ruleset)
 
 
-def assess_json(data: str | bytes, *, rule_pack: RulePack | None = None, indent: int | None = 2) -> str:
+def assess_json(
+    data: str | bytes, *, rule_pack: RulePack | None = None, indent: int | None = 2
+) -> str:
     """Assess a case given as JSON text and return the assessment as JSON text."""
     return assess(data, rule_pack=rule_pack).model_dump_json(indent=indent)

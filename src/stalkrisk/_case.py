@@ -22,8 +22,8 @@ from ._exceptions import CaseValidationError, Problem
 
 __all__ = [
     "Behaviour",
-    "BoundaryWarning",
     "Boundaries",
+    "BoundaryWarning",
     "Case",
     "Channel",
     "ClientHistory",

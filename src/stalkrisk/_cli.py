@@ -137,7 +137,9 @@ def _parser() -> argparse.ArgumentParser:
     p_assess = commands.add_parser("assess", help="assess a case given as JSON")
     p_assess.add_argument("file", metavar="FILE", help="case JSON file, or - for standard input")
     p_assess.add_argument("--format", choices=("text", "json"), default="text")
-    p_assess.add_argument("--rules", metavar="PACK", help="a rule pack file instead of the bundled one")
+    p_assess.add_argument(
+        "--rules", metavar="PACK", help="a rule pack file instead of the bundled one"
+    )
     p_assess.set_defaults(run=_cmd_assess)
 
     p_schema = commands.add_parser("schema", help="print the JSON Schema of a case")
@@ -145,8 +147,12 @@ def _parser() -> argparse.ArgumentParser:
 
     p_rules = commands.add_parser("rules", help="list the loaded rules with their rationale")
     p_rules.add_argument("--format", choices=("text", "json"), default="text")
-    p_rules.add_argument("--rules", metavar="PACK", help="a rule pack file instead of the bundled one")
-    p_rules.add_argument("--fields", action="store_true", help="also list the fields rules may test")
+    p_rules.add_argument(
+        "--rules", metavar="PACK", help="a rule pack file instead of the bundled one"
+    )
+    p_rules.add_argument(
+        "--fields", action="store_true", help="also list the fields rules may test"
+    )
     p_rules.set_defaults(run=_cmd_rules)
 
     p_example = commands.add_parser("example", help="print the bundled example case")
@@ -172,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EngineError as error:
         err.write(f"stalkrisk: internal error: {error}\n")
         return EXIT_INTERNAL
-    except Exception as error:  # noqa: BLE001 - exit 1 with no traceback and no case text
+    except Exception as error:
         err.write(f"stalkrisk: internal error ({type(error).__name__}); please report it\n")
         return EXIT_INTERNAL
 

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from durable import engine as _durable
+from durable import engine as _durable  # type: ignore[import-untyped]
 
 from ._exceptions import EngineError
 from ._rulepack import AllOf, AnyOf, Comparison, Condition
@@ -166,7 +166,7 @@ class CompiledRuleset:
             try:
                 fact = closure.m
                 session.record(Firing(rule_id, str(fact["kind"]), int(fact["index"])))
-            except BaseException as error:  # noqa: BLE001 - the engine would swallow it
+            except BaseException as error:
                 session.failure = error
 
         return action

@@ -187,8 +187,9 @@ def evaluate(case: Case, pack: RulePack, ruleset: CompiledRuleset) -> Assessment
         )
 
     level_rules = [r for r in rules_fired if r.level is not None]
-    level = max((r.level for r in level_rules if r.level), key=lambda lv: lv.rank,
-                default=Level.NONE)
+    level = max(
+        (r.level for r in level_rules if r.level), key=lambda lv: lv.rank, default=Level.NONE
+    )
     urgent = any(r.urgent for r in rules_fired)
     elements = Elements(
         **{

@@ -11,8 +11,10 @@ __all__ = ["example_case", "example_json"]
 
 def example_json() -> str:
     """The bundled example case as JSON text."""
-    return resources.files("stalkrisk").joinpath("examples", "former_client.json").read_text(
-        encoding="utf-8"
+    return (
+        resources.files("stalkrisk")
+        .joinpath("examples", "former_client.json")
+        .read_text(encoding="utf-8")
     )
 
 

@@ -3,7 +3,7 @@
     StalkriskError                 root; catch this to catch everything below
     ├── CaseValidationError        the case is invalid (also a ValueError)
     ├── RulePackError              a rule pack file is invalid (also a ValueError)
-    └── EngineError                the rule engine failed; no assessment was made (also a RuntimeError)
+    └── EngineError                the engine failed, no assessment made (also a RuntimeError)
 
 Messages name the place (a JSON path, a file and rule id) and never quote
 free text from a case: case content is sensitive clinical data.

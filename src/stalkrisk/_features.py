@@ -87,7 +87,8 @@ def _case_fields() -> tuple[FieldSpec, ...]:
         _count("contacts_after_agreement", "Contacts after the informed-consent agreement."),
         _count("contacts_after_warning", "Contacts after the first warning."),
         _count(
-            "contacts_after_supervisor_warning", "Contacts after the first supervisor-backed warning."
+            "contacts_after_supervisor_warning",
+            "Contacts after the first supervisor-backed warning.",
         ),
         _count(
             "ongoing_pursuit_contacts",
@@ -225,9 +226,7 @@ def extract(
     recent_from = case.assessed_at - timedelta(days=recent_days)
     history = case.client
     first_warning = min((w.at for w in case.boundaries.warnings), default=None)
-    first_supervisor = min(
-        (w.at for w in case.boundaries.warnings if w.supervisor), default=None
-    )
+    first_supervisor = min((w.at for w in case.boundaries.warnings if w.supervisor), default=None)
     agreement = case.boundaries.agreement_at
     order_since = history.protection_order_since
 

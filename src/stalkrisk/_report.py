@@ -117,8 +117,11 @@ def render_text(assessment: Assessment) -> str:
         for item in a.raise_if:
             target = item.level.value + (", urgent" if item.urgent else "")
             lines.extend(
-                _wrap(f"to {target} if {item.title.lower()}: {item.condition} [{item.rule_id}]",
-                      indent="      ", first="  - ")
+                _wrap(
+                    f"to {target} if {item.title.lower()}: {item.condition} [{item.rule_id}]",
+                    indent="      ",
+                    first="  - ",
+                )
             )
     lines.append("")
     lines.append(

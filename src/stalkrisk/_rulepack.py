@@ -202,25 +202,25 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node)
         if not isinstance(key, str):
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
-                f"key {key!r} is not text (YAML reads a bare on/off/yes/no as true/false; quote it)",
+                f"key {key!r} is not text (YAML reads bare on/off/yes/no as true/false; quote it)",
                 key_node.start_mark,
             )
         if key in mapping:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
             )
-        mapping[key] = loader.construct_object(value_node)  # type: ignore[no-untyped-call]
+        mapping[key] = loader.construct_object(value_node)
     return mapping
 
 
 _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 
@@ -269,7 +269,9 @@ class _Reader:
 
     def choice(self, value: Any, path: str, choices: Sequence[str]) -> str:
         if not isinstance(value, str) or value not in choices:
-            self.fail(path, f"{value!r} is not one of {', '.join(choices)}{_suggest(value, choices)}")
+            self.fail(
+                path, f"{value!r} is not one of {', '.join(choices)}{_suggest(value, choices)}"
+            )
         return value
 
 
@@ -307,7 +309,9 @@ def _parameters(reader: _Reader, raw: Any) -> dict[str, Parameter]:
         )
     minimum = parameters["pattern_min_distinct_behaviours"]
     if minimum.value < 1 or minimum.value != int(minimum.value):
-        reader.fail("parameters.pattern_min_distinct_behaviours.value", "must be a whole number ≥ 1")
+        reader.fail(
+            "parameters.pattern_min_distinct_behaviours.value", "must be a whole number ≥ 1"
+        )
     return parameters
 
 
@@ -351,7 +355,9 @@ def _levels(reader: _Reader, raw: Any) -> tuple[LevelSpec, ...]:
         code = reader.choice(body["code"], f"{path}.code", codes)
         if index >= len(codes) or code != codes[index]:
             expected = codes[index] if index < len(codes) else "nothing"
-            reader.fail(f"{path}.code", f"expected {expected!r} here: the ladder is {', '.join(codes)}")
+            reader.fail(
+                f"{path}.code", f"expected {expected!r} here: the ladder is {', '.join(codes)}"
+            )
         specs.append(
             LevelSpec(
                 code=Level(code),
@@ -418,9 +424,7 @@ def _condition(
     return Comparison(field=name, op=op, value=value, param=param)
 
 
-def _rules(
-    reader: _Reader, raw: Any, parameters: Mapping[str, Parameter]
-) -> tuple[Rule, ...]:
+def _rules(reader: _Reader, raw: Any, parameters: Mapping[str, Parameter]) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     seen: set[str] = set()
     kinds: tuple[FactKind, ...] = ("episode", "case", "grade")
@@ -444,8 +448,12 @@ def _rules(
         if not (isinstance(when, dict) and len(when) == 1 and next(iter(when)) in ("all", "any")):
             reader.fail(f"{path}.when", "expected {all: [...]} or {any: [...]}")
         condition = _condition(reader, when, f"{path}.when", kind, parameters)
-        then = reader.mapping(body["then"], f"{path}.then", required=(), optional=(
-            "element", "level", "urgent", "note"))
+        then = reader.mapping(
+            body["then"],
+            f"{path}.then",
+            required=(),
+            optional=("element", "level", "urgent", "note"),
+        )
         element = level = note = None
         urgent = then.get("urgent", False)
         if not isinstance(urgent, bool):
@@ -509,13 +517,15 @@ def _actions(reader: _Reader, raw: Any) -> tuple[ActionSpec, ...]:
             reader.fail(f"{path}.max_level", "is below min_level")
         chosen = [
             reader.choice(r, f"{path}.relationships[{i}]", relationships)
-            for i, r in enumerate(reader.sequence(body.get("relationships", relationships),
-                                                  f"{path}.relationships"))
+            for i, r in enumerate(
+                reader.sequence(body.get("relationships", relationships), f"{path}.relationships")
+            )
         ]
         requires = [
             reader.choice(r, f"{path}.requires[{i}]", _REQUIREMENTS)
-            for i, r in enumerate(reader.sequence(body.get("requires", []), f"{path}.requires",
-                                                  non_empty=False))
+            for i, r in enumerate(
+                reader.sequence(body.get("requires", []), f"{path}.requires", non_empty=False)
+            )
         ]
         actions.append(
             ActionSpec(
@@ -545,7 +555,7 @@ def _read_document(path: Path, file: str) -> Any:
     try:
         if path.suffix == ".json":
             return json.loads(text)
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

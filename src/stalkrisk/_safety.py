@@ -13,7 +13,7 @@ grades any of them too low is rejected with a :class:`RulePackError`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from ._assessment import Assessment
 from ._case import (
@@ -31,7 +31,7 @@ from ._rulepack import RulePack
 
 __all__ = ["check_floors"]
 
-_AT = datetime(2024, 1, 1, tzinfo=timezone.utc)
+_AT = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def _case(
