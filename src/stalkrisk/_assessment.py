@@ -48,7 +48,7 @@ class Threshold(_Out):
     span_days: float = Field(description="First to last contact of the episode, in days.")
     behaviours: tuple[str, ...] = Field(description="The distinct behaviour codes.")
     course_of_conduct: tuple[str, ...] = Field(description="Contact ids of the episode.")
-    min_distinct_behaviours: float = Field(description="The pack's threshold.")
+    min_distinct_behaviours: int = Field(description="The pack's threshold.")
     min_span_days: float = Field(description="The pack's threshold.")
     episodes: int = Field(description="How many separate episodes of stalking contacts.")
 

@@ -260,11 +260,20 @@ class Case(_Model):
 
 
 def _problems(error: ValidationError) -> list[Problem]:
-    problems = []
-    for item in error.errors(include_url=False, include_input=False, include_context=False):
-        loc = ".".join(str(part) for part in item["loc"])
-        problems.append(Problem(loc=loc, type=item["type"], msg=item["msg"]))
-    return problems
+    problems = [
+        Problem(
+            loc=".".join(str(part) for part in item["loc"]), type=item["type"], msg=item["msg"]
+        )
+        for item in error.errors(include_url=False, include_input=False, include_context=False)
+    ]
+    # pydantic drops an invalid item and then also reports the list as too short;
+    # the item's own error is the one that helps.
+    return [
+        p
+        for p in problems
+        if p.type != "too_short"
+        or not any(q.loc.startswith(p.loc + ".") for q in problems if q is not p)
+    ]
 
 
 def parse_case(data: str | bytes | Mapping[str, Any] | Case) -> Case:

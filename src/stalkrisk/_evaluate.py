@@ -101,7 +101,7 @@ def _threshold(
         span_days=episode.span_days if episode else 0.0,
         behaviours=episode.behaviours if episode else (),
         course_of_conduct=episode.contact_ids if episode else (),
-        min_distinct_behaviours=pack.parameter("pattern_min_distinct_behaviours"),
+        min_distinct_behaviours=int(pack.parameter("pattern_min_distinct_behaviours")),
         min_span_days=pack.parameter("pattern_min_span_days"),
         episodes=len(features.episodes),
     )

@@ -1,0 +1,60 @@
+"""Small builders so that tests state only what matters to them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import stalkrisk
+
+T0 = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+"""The time of day 0 in every built case."""
+
+
+def at(days: float = 0, **delta: float) -> datetime:
+    """T0 plus ``days`` (and any other timedelta keywords)."""
+    return T0 + timedelta(days=days, **delta)
+
+
+def contact(cid: str, when: datetime | float, *behaviours: str, **fields: Any) -> dict[str, Any]:
+    """A contact mapping; ``when`` is a datetime or a number of days after T0."""
+    moment = when if isinstance(when, datetime) else at(when)
+    return {"id": cid, "at": moment.isoformat(), "behaviours": list(behaviours), **fields}
+
+
+def case(
+    *contacts: dict[str, Any],
+    relationship: str = "current",
+    assessed_at: datetime | float | None = None,
+    fear: str = "none",
+    family_afraid: bool = False,
+    history: dict[str, Any] | None = None,
+    boundaries: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A case mapping; assessed one day after the last contact unless given."""
+    if assessed_at is None:
+        last = max((datetime.fromisoformat(c["at"]) for c in contacts), default=T0)
+        moment = last + timedelta(days=1)
+    elif isinstance(assessed_at, datetime):
+        moment = assessed_at
+    else:
+        moment = at(assessed_at)
+    data: dict[str, Any] = {
+        "assessed_at": moment.isoformat(),
+        "client": {"relationship": relationship, **(history or {})},
+        "contacts": list(contacts),
+        "fear": {"level": fear, "family_afraid": family_afraid},
+    }
+    if boundaries is not None:
+        data["boundaries"] = boundaries
+    return data
+
+
+def assess(*contacts: dict[str, Any], **kwargs: Any) -> stalkrisk.Assessment:
+    """Build a case with :func:`case` and assess it with the bundled pack."""
+    return stalkrisk.assess(case(*contacts, **kwargs))
+
+
+def fired(assessment: stalkrisk.Assessment) -> list[str]:
+    """The ids of the rules that fired, in order."""
+    return [rule.id for rule in assessment.rules_fired]

@@ -1,0 +1,125 @@
+"""The safety rules of the domain design (DOMAIN.md §4) hold on the bundled pack."""
+
+from __future__ import annotations
+
+import pytest
+
+import stalkrisk
+from builders import assess, at, contact
+
+RELATIONSHIPS = [r.value for r in stalkrisk.Relationship]
+POLICE = stalkrisk.Level.POLICE
+
+
+@pytest.mark.parametrize("relationship", RELATIONSHIPS)
+@pytest.mark.parametrize("behaviour", ["threat", "physical_violence", "property_damage"])
+def test_threat_violence_and_damage_are_never_below_police(
+    behaviour: str, relationship: str
+) -> None:
+    result = assess(contact("a", 0, behaviour), relationship=relationship)
+
+    assert result.level is POLICE
+    assert result.elements.threat.present
+    assert result.elements.threat.evidence == ("a",)
+
+
+@pytest.mark.parametrize("relationship", RELATIONSHIPS)
+def test_a_protection_order_breach_is_never_below_police(relationship: str) -> None:
+    result = assess(
+        contact("a", 10, "gift"),
+        relationship=relationship,
+        history={"protection_order_since": at(1).isoformat()},
+    )
+
+    assert result.level is POLICE
+    assert "element.threat.protection_order_breach" in result.elements.threat.rules
+
+
+def test_contact_before_a_protection_order_is_not_a_breach() -> None:
+    result = assess(
+        contact("a", 0, "gift"), history={"protection_order_since": at(1).isoformat()}
+    )
+
+    assert not result.elements.threat.present
+
+
+def test_an_old_threat_still_gives_police() -> None:
+    result = assess(contact("a", 0, "threat"), assessed_at=3650)
+
+    assert result.level is POLICE
+    assert not result.urgent
+
+
+def test_a_long_relationship_does_not_lower_the_grade_and_is_called_out() -> None:
+    contacts = (contact("a", 0, "following"), contact("b", 14, "unwanted_calls"))
+    short = assess(*contacts)
+    long = assess(*contacts, history={"therapy_start": "2020-01-01"})
+
+    assert long.level.rank >= short.level.rank
+    assert any("not reassuring" in note for note in long.notes)
+    assert not any("not reassuring" in note for note in short.notes)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"fear": "significant"},
+        {"fear": "severe"},
+        {"family_afraid": True},
+    ],
+)
+def test_reflective_never_appears_with_fear(extra: dict[str, object]) -> None:
+    result = assess(contact("a", 0, "gift"), **extra)  # type: ignore[arg-type]
+
+    assert result.elements.fear.present
+    assert result.level is not stalkrisk.Level.REFLECTIVE
+
+
+def test_reflective_never_appears_with_pattern() -> None:
+    result = assess(contact("a", 0, "surveillance"), contact("b", 14, "surveillance", "following"))
+
+    assert result.elements.pattern.present
+    assert result.level.rank >= stalkrisk.Level.CONSULTATION.rank
+
+
+def test_reflective_is_for_a_current_client_only() -> None:
+    current = assess(contact("a", 0, "gift"))
+    former = assess(contact("a", 0, "gift"), relationship="former")
+
+    assert current.level is stalkrisk.Level.REFLECTIVE
+    assert former.level is stalkrisk.Level.BOUNDARIES
+
+
+def test_adding_a_contact_never_lowers_the_grade() -> None:
+    base = [contact("a", 0, "following"), contact("b", 14, "surveillance")]
+    before = assess(*base)
+    after = assess(*base, contact("c", 15, "gift"))
+
+    assert after.level.rank >= before.level.rank
+
+
+def test_raising_fear_never_lowers_the_grade() -> None:
+    grades = [assess(contact("a", 0, "gift"), fear=f).level.rank for f in ("none", "some",
+                                                                            "significant", "severe")]
+
+    assert grades == sorted(grades)
+
+
+@pytest.mark.parametrize(
+    "factor", ["prior_violence", "prior_stalking", "substance_misuse", "weapon_access"]
+)
+def test_setting_a_risk_factor_never_lowers_the_grade(factor: str) -> None:
+    contacts = (contact("a", 0, "gift"), contact("b", 2, "unwanted_calls"))
+
+    before = assess(*contacts)
+    after = assess(*contacts, history={factor: True})
+
+    assert after.level.rank >= before.level.rank
+
+
+def test_no_contacts_and_no_fear_gives_none() -> None:
+    result = assess(assessed_at=0)
+
+    assert result.level is stalkrisk.Level.NONE
+    assert result.rules_fired == ()
+    assert [action.id for action in result.actions] == ["keep_notes"]
