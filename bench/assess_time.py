@@ -1,0 +1,77 @@
+"""Time per ``assess()`` call: the bundled example and a 1,000-contact case.
+
+Run by hand:  .venv/bin/python bench/assess_time.py [--repeat N]
+Prints the median and quartiles of repeated calls, split into feature
+extraction (plain Python) and the rest (engine session and explanation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from datetime import datetime, timedelta, timezone
+
+import stalkrisk
+from stalkrisk import _evaluate, _registry
+
+CODES = [b.value for b in stalkrisk.Behaviour if b.value not in ("threat", "physical_violence",
+                                                                  "property_damage")]
+
+
+def large_case(n: int, seed: int = 1) -> stalkrisk.Case:
+    """``n`` contacts over about a year, without threats, one client."""
+    rng = random.Random(seed)
+    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    contacts = [
+        {
+            "id": f"c{i}",
+            "at": (start + timedelta(minutes=rng.randrange(0, 525_600))).isoformat(),
+            "behaviours": rng.sample(CODES, rng.randint(1, 2)),
+            "note": "free text " * 5,
+        }
+        for i in range(n)
+    ]
+    return stalkrisk.parse_case(
+        {
+            "assessed_at": (start + timedelta(days=366)).isoformat(),
+            "client": {"relationship": "former"},
+            "contacts": contacts,
+            "fear": {"level": "some"},
+        }
+    )
+
+
+def measure(label: str, case: stalkrisk.Case, repeat: int) -> None:
+    pack, _ = _registry.compiled(stalkrisk.default_rule_pack())
+    stalkrisk.assess(case)  # warm up
+    totals, features = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        _evaluate._features(case, pack)
+        t1 = time.perf_counter()
+        stalkrisk.assess(case)
+        t2 = time.perf_counter()
+        features.append(t1 - t0)
+        totals.append(t2 - t1)
+    q = statistics.quantiles(totals, n=4)
+    f = statistics.median(features)
+    t = statistics.median(totals)
+    print(
+        f"{label:<28} contacts={len(case.contacts):>5}  median={t * 1e3:8.3f} ms  "
+        f"q1={q[0] * 1e3:.3f}  q3={q[2] * 1e3:.3f}  features={f * 1e3:.3f} ms "
+        f"({f / t:.0%} of a call)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=200)
+    args = parser.parse_args()
+    measure("bundled example", stalkrisk.example_case(), args.repeat)
+    measure("1,000-contact case", large_case(1_000), max(args.repeat // 10, 10))
+
+
+if __name__ == "__main__":
+    main()
