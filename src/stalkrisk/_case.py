@@ -261,9 +261,7 @@ class Case(_Model):
 
 def _problems(error: ValidationError) -> list[Problem]:
     problems = [
-        Problem(
-            loc=".".join(str(part) for part in item["loc"]), type=item["type"], msg=item["msg"]
-        )
+        Problem(loc=".".join(str(part) for part in item["loc"]), type=item["type"], msg=item["msg"])
         for item in error.errors(include_url=False, include_input=False, include_context=False)
     ]
     # pydantic drops an invalid item and then also reports the list as too short;

@@ -83,7 +83,7 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
                     "id": rule.id,
                     "title": rule.title,
                     "on": rule.on,
-                    "when": rule.describe_when(),
+                    "when": rule.when_text,
                     "effect": rule.effect,
                     "element": rule.element,
                     "level": rule.level.value if rule.level else None,
@@ -109,7 +109,7 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
         else:
             effect = "note"
         out.write(f"\n  {rule.id} — {rule.title}\n")
-        out.write(f"    on {rule.on}: when {rule.describe_when()} → {effect}\n")
+        out.write(f"    on {rule.on}: when {rule.when_text} → {effect}\n")
         out.write(f"    why: {' '.join(rule.rationale.split())}\n")
         out.write(f"    source: {rule.source}\n")
     if args.fields:

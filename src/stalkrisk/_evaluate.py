@@ -16,7 +16,7 @@ from ._assessment import (
 )
 from ._case import Case
 from ._engine import CompiledRuleset, EngineRule, Firing, compile_ruleset
-from ._features import ELEMENTS, CaseFeatures, Episode, extract, fields_for
+from ._features import ELEMENTS, CaseFeatures, Episode, extract, fields_for, widest_episode
 from ._ladder import Level
 from ._rulepack import Rule, RulePack, condition_fields
 from ._version import __version__
@@ -90,11 +90,7 @@ def _threshold(
     if pattern_episodes:
         episode: Episode | None = pattern_episodes[-1]
     else:
-        episode = max(
-            features.episodes,
-            key=lambda e: (len(e.behaviours), e.span_days, e.end, e.index),
-            default=None,
-        )
+        episode = widest_episode(features.episodes)
     return Threshold(
         met=bool(pattern_episodes),
         distinct_behaviours=len(episode.behaviours) if episode else 0,
@@ -138,7 +134,7 @@ def _raise_if(pack: RulePack, fired: set[str], level: Level, urgent: bool) -> tu
             urgent=rule.urgent,
             rule_id=rule.id,
             title=rule.title,
-            condition=rule.describe_when(),
+            condition=rule.when_text,
         )
         for rule in candidates
     )

@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, NoReturn, TypeAlias
 
@@ -147,7 +148,9 @@ class Rule:
             return "element"
         return "level" if self.level is not None else "note"
 
-    def describe_when(self) -> str:
+    @cached_property
+    def when_text(self) -> str:
+        """The condition as one readable line."""
         return describe_condition(self.when, fields_for(self.on))
 
 
@@ -179,11 +182,13 @@ class RulePack:
     def parameter(self, name: str) -> int | float:
         return self.parameters[name].value
 
+    @cached_property
+    def _rules_by_id(self) -> dict[str, Rule]:
+        return {rule.id: rule for rule in self.rules}
+
     def rule(self, rule_id: str) -> Rule:
-        for rule in self.rules:
-            if rule.id == rule_id:
-                return rule
-        raise KeyError(rule_id)
+        """The rule with ``rule_id``; ``KeyError`` if there is none."""
+        return self._rules_by_id[rule_id]
 
     def level(self, code: Level) -> LevelSpec:
         return next(spec for spec in self.levels if spec.code is code)
