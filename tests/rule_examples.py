@@ -36,7 +36,10 @@ EXAMPLES: dict[str, Example] = {
     ),
     "element.threat.protection_order_breach": _pair(
         case(contact("a", 5, "gift"), history={"protection_order_since": at(5).isoformat()}),
-        case(contact("a", 5, "gift"), history={"protection_order_since": at(5, seconds=1).isoformat()}),
+        case(
+            contact("a", 5, "gift"),
+            history={"protection_order_since": at(5, seconds=1).isoformat()},
+        ),
     ),
     "element.fear.reported": _pair(
         case(contact("a", 0, "gift"), fear="significant"),
@@ -46,9 +49,7 @@ EXAMPLES: dict[str, Example] = {
         case(contact("a", 0, "third_party_contact", targets=["family"])),
         case(contact("a", 0, "third_party_contact", targets=["colleagues"])),
     ),
-    "grade.reflective.current_client": _pair(
-        case(contact("a", 0, "gift")), case(assessed_at=0)
-    ),
+    "grade.reflective.current_client": _pair(case(contact("a", 0, "gift")), case(assessed_at=0)),
     "grade.boundaries.outside_therapy": _pair(
         case(contact("a", 0, "gift"), relationship="former"),
         case(contact("a", 0, "gift"), relationship="current"),

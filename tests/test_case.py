@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from builders import at, case, contact
 from pydantic import ValidationError
 
 import stalkrisk
-from builders import at, case, contact
 
 SECRET = "SENTINEL-PRIVATE-TEXT"
 
@@ -163,7 +163,7 @@ def test_case_validation_error_is_a_value_error_and_a_stalkrisk_error() -> None:
 )
 def test_error_messages_never_quote_free_text(where: str) -> None:
     data = case(contact("a", 0, "gift", note=SECRET, location=SECRET, response=SECRET))
-    bad = {"witnesses": [SECRET, 3], "evidence": [""] + [SECRET], "id": SECRET + " !",
+    bad = {"witnesses": [SECRET, 3], "evidence": ["", SECRET], "id": SECRET + " !",
            "at": SECRET, "behaviours": [SECRET], "note": 7, "location": [SECRET],
            "response": {"x": SECRET}}[where]  # fmt: skip
     data["contacts"][0][where] = bad

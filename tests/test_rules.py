@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from builders import fired
 from rule_examples import EXAMPLES
 
 import stalkrisk
-from builders import fired
 
 PACK = stalkrisk.default_rule_pack()
 RULES = {rule.id: rule for rule in PACK.rules}

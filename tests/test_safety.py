@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from builders import assess, at, contact
 
 import stalkrisk
-from builders import assess, at, contact
 
 RELATIONSHIPS = [r.value for r in stalkrisk.Relationship]
 POLICE = stalkrisk.Level.POLICE
@@ -36,9 +36,7 @@ def test_a_protection_order_breach_is_never_below_police(relationship: str) -> N
 
 
 def test_contact_before_a_protection_order_is_not_a_breach() -> None:
-    result = assess(
-        contact("a", 0, "gift"), history={"protection_order_since": at(1).isoformat()}
-    )
+    result = assess(contact("a", 0, "gift"), history={"protection_order_since": at(1).isoformat()})
 
     assert not result.elements.threat.present
 
@@ -99,8 +97,10 @@ def test_adding_a_contact_never_lowers_the_grade() -> None:
 
 
 def test_raising_fear_never_lowers_the_grade() -> None:
-    grades = [assess(contact("a", 0, "gift"), fear=f).level.rank for f in ("none", "some",
-                                                                            "significant", "severe")]
+    grades = [
+        assess(contact("a", 0, "gift"), fear=f).level.rank
+        for f in ("none", "some", "significant", "severe")
+    ]
 
     assert grades == sorted(grades)
 

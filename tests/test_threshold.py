@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-
 from builders import assess, at, contact
 
 
@@ -69,7 +68,7 @@ def test_escalations_do_not_count_toward_the_pattern() -> None:
 
 def test_span_is_measured_across_timezones_in_absolute_time() -> None:
     plus_two = timezone(timedelta(hours=2))
-    start = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+    start = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
     end = (start + timedelta(days=14)).astimezone(plus_two)
 
     result = assess(contact("a", start, "following"), contact("b", end, "surveillance"))
@@ -133,4 +132,6 @@ def test_threshold_reports_behaviours_span_and_contacts_of_the_course_of_conduct
 
 @pytest.mark.parametrize("days", [14, 15, 30])
 def test_threshold_holds_at_and_beyond_fourteen_days(days: int) -> None:
-    assert assess(contact("a", 0, "loitering"), contact("b", days, "malicious_gossip")).threshold.met
+    assert assess(
+        contact("a", 0, "loitering"), contact("b", days, "malicious_gossip")
+    ).threshold.met

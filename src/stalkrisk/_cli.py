@@ -35,7 +35,11 @@ class _InvalidInput(Exception):
 
 def _read_input(source: str) -> str:
     if source == "-":
-        return sys.stdin.read()
+        stream = getattr(sys.stdin, "buffer", None)  # a text-only stand-in has none
+        try:
+            return stream.read().decode("utf-8") if stream is not None else sys.stdin.read()
+        except UnicodeDecodeError:
+            raise _InvalidInput("standard input is not UTF-8 text") from None
     try:
         return Path(source).read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -185,17 +185,25 @@ class CompiledRuleset:
                     raise EngineError("the sentinel rule did not fire", rule_pack=self.pack)
                 del session.firings[0]
                 yield session
+            except BaseException:
+                # The first error is the one to report; deleting is best effort now.
+                self._delete(session.sid, quiet=True)
+                raise
+            else:
+                self._delete(session.sid, quiet=False)
             finally:
                 self._current = None
-                try:
-                    _HOST.delete_state(self.name, session.sid)
-                except Exception as error:
-                    raise EngineError(
-                        f"the engine could not delete a session ({type(error).__name__})",
-                        rule_pack=self.pack,
-                    ) from None
-                finally:
-                    _open_sessions -= 1
+                _open_sessions -= 1
+
+    def _delete(self, sid: str, *, quiet: bool) -> None:
+        try:
+            _HOST.delete_state(self.name, sid)
+        except Exception as error:
+            if not quiet:
+                raise EngineError(
+                    f"the engine could not delete a session ({type(error).__name__})",
+                    rule_pack=self.pack,
+                ) from None
 
 
 def compile_ruleset(name: str, pack: str, rules: Sequence[EngineRule]) -> CompiledRuleset:

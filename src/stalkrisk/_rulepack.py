@@ -201,7 +201,19 @@ class RulePack:
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys instead of silently keeping the last."""
+    """SafeLoader that refuses duplicate keys and aliases.
+
+    A rule pack needs neither; refusing aliases also rules out recursive
+    documents and exponential "billion laughs" expansion.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a rule pack", event.start_mark
+            )
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -411,7 +423,7 @@ def _condition(
     if isinstance(value, dict):
         value = reader.mapping(value, value_path, required=("param",))
         param = value["param"]
-        if param not in parameters:
+        if not isinstance(param, str) or param not in parameters:
             reader.fail(
                 f"{value_path}.param",
                 f"unknown parameter {param!r}{_suggest(param, list(parameters))}",
@@ -550,6 +562,19 @@ def _canonical_sha256(document: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+class _DuplicateJsonKey(ValueError):
+    pass
+
+
+def _unique_json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _DuplicateJsonKey(key)
+        document[key] = value
+    return document
+
+
 def _read_document(path: Path, file: str) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -559,7 +584,7 @@ def _read_document(path: Path, file: str) -> Any:
         raise RulePackError("the file is not UTF-8 text", file=file) from None
     try:
         if path.suffix == ".json":
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_unique_json_object)
         return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
@@ -569,6 +594,10 @@ def _read_document(path: Path, file: str) -> Any:
         ) from None
     except yaml.YAMLError as error:
         raise RulePackError(f"not valid YAML data: {error}", file=file) from None
+    except _DuplicateJsonKey as error:
+        raise RulePackError(
+            f"duplicate key {error.args[0]!r} in a JSON object", file=file
+        ) from None
     except json.JSONDecodeError as error:
         raise RulePackError(
             f"not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}", file=file

@@ -12,6 +12,7 @@ grades any of them too low is rejected with a :class:`RulePackError`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -82,7 +83,7 @@ def _probes(pack: RulePack) -> list[tuple[str, Case, Callable[[Assessment], bool
     )
     if distinct <= len(stalking):
         spacing = min(1.0, float(pack.parameter("episode_max_gap_days")))
-        count = max(int(span / spacing) + 1, distinct) if spacing > 0 else distinct
+        count = max(math.ceil(span / spacing) + 1, distinct) if spacing > 0 else distinct
         cycle = [[stalking[n % distinct]] for n in range(count)]
         probes.append(
             (

@@ -1,0 +1,701 @@
+"""Re-measure the durable-rules hazards listed in ../shared/DURABLE_RULES.md.
+
+Run by hand when judging a new durable-rules release or fork:
+
+    .venv/bin/python bench/engine_hazards.py [--quick] [--only NAME ...]
+
+Every scenario drives the *bare* engine (``durable.engine``, never stalkrisk and
+its guards) in its own child process, started as
+``python bench/engine_hazards.py --scenario NAME``, so that a segfault shows as a
+negative return code (the signal) instead of killing this script.  Each child
+prints ``PROGRESS`` lines while it works and one ``RESULT`` line (JSON) at the
+end; the parent prints one line per hazard (name, what was tried, outcome,
+seconds) and a summary table.  An outcome is one of
+
+* ``REPRODUCES: ...``  — the hazard still exists (crash signal N, action lost,
+  raises X, ...);
+* ``does not reproduce: ...`` — the release behaves safely in this scenario;
+* ``control ok`` / ``CONTROL FAILED`` — the workaround the adapter relies on
+  (own host without background threads, sentinel rule, all-matching batch).
+
+Inputs come from fixed seeds; thread scheduling in ``background_threads`` is the
+only source of run-to-run variation.  ``--quick`` uses smaller counts.  The
+script only reports: it exits 0 whatever it finds (2 on bad arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from durable import engine  # type: ignore[import-untyped]
+
+REPRODUCES = "REPRODUCES"
+NOT_REPRODUCED = "does not reproduce"
+CONTROL_OK = "control ok"
+CONTROL_FAILED = "CONTROL FAILED"
+ERROR = "ERROR"
+
+Fact = dict[str, Any]
+Action = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """The counts a run uses; ``--quick`` picks the smaller set."""
+
+    threads: int
+    sessions_per_thread: int
+    thread_repetitions: int
+    facts_per_session: int
+    churn_sessions: int
+    churn_open: int
+    join_sessions: int
+    join_facts: int
+    session_limit_tries: int
+
+
+FULL = Sizes(
+    threads=4,
+    sessions_per_thread=200,
+    thread_repetitions=5,
+    facts_per_session=3,
+    churn_sessions=5_000,
+    churn_open=20,
+    join_sessions=3_000,
+    join_facts=6,
+    session_limit_tries=1_100,
+)
+QUICK = Sizes(
+    threads=4,
+    sessions_per_thread=50,
+    thread_repetitions=2,
+    facts_per_session=3,
+    churn_sessions=500,
+    churn_open=20,
+    join_sessions=300,
+    join_facts=6,
+    session_limit_tries=1_100,
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One measured behaviour: ``label`` is empty for the scenario's main check."""
+
+    label: str
+    verdict: str
+    detail: str
+
+    @property
+    def outcome(self) -> str:
+        return f"{self.verdict}: {self.detail}"
+
+
+def hazard(label: str, reproduced: bool, detail: str) -> Check:
+    """A check of a hazard: REPRODUCES when ``reproduced``."""
+    return Check(label, REPRODUCES if reproduced else NOT_REPRODUCED, detail)
+
+
+def control(label: str, ok: bool, detail: str) -> Check:
+    """A check of a workaround that must keep working."""
+    return Check(label, CONTROL_OK if ok else CONTROL_FAILED, detail)
+
+
+def progress(text: str) -> None:
+    """Tell the parent how far the child got (shown if the child then crashes)."""
+    print(f"PROGRESS {text}", flush=True)
+
+
+# --------------------------------------------------------------------------- engine helpers
+
+
+class OwnHost(engine.Host):  # type: ignore[misc]
+    """A host whose background dispatch and timer threads never start."""
+
+    def _run(self) -> None:
+        return None
+
+
+def noop(closure: Any) -> None:
+    """A sync action that does nothing."""
+
+
+def recorder(log: list[str], tag: str) -> Action:
+    """A sync action appending ``tag`` to ``log`` (list.append is atomic under the GIL)."""
+
+    def action(closure: Any) -> None:
+        log.append(tag)
+
+    return action
+
+
+def rule(pattern: Fact, run: Action) -> Fact:
+    """A one-fact rule."""
+    return {"all": [{"m": pattern}], "run": run}
+
+
+def try_assert(host: Any, ruleset: str, fact: Fact) -> str | None:
+    """Assert ``fact``; return the name of the exception it raised, if any."""
+    try:
+        host.assert_fact(ruleset, fact)
+    except Exception as error:
+        return type(error).__name__
+    return None
+
+
+def matches(pattern: Fact, fact: Fact) -> tuple[bool, str | None]:
+    """Whether a one-rule ruleset on ``pattern`` fires for ``fact`` (and what was raised)."""
+    host = OwnHost()
+    log: list[str] = []
+    host.register_rulesets({"probe": {"probe": rule(pattern, recorder(log, "fired"))}})
+    raised = try_assert(host, "probe", {"sid": "1", **fact})
+    return bool(log), raised
+
+
+def registration_error(definition: Fact) -> str | None:
+    """Register a one-rule ruleset on a fresh own host; the error text, if refused."""
+    try:
+        OwnHost().register_rulesets({"probe": {"probe": definition}})
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def thread_storm(host: Any, sizes: Sizes) -> tuple[int, int, list[str]]:
+    """Threads open sessions, assert facts, delete the sessions in shuffled order."""
+    fired: list[str] = []
+    errors: list[str] = []
+    host.register_rulesets({"storm": {"hit": rule({"kind": "x"}, recorder(fired, "hit"))}})
+
+    def worker(index: int, repetition: int) -> None:
+        rng = random.Random(1_000 * repetition + index)
+        sids = [f"t{index}-r{repetition}-s{i}" for i in range(sizes.sessions_per_thread)]
+        try:
+            for sid in sids:
+                for k in range(sizes.facts_per_session):
+                    host.assert_fact("storm", {"sid": sid, "kind": "x", "k": k})
+            rng.shuffle(sids)
+            for sid in sids:
+                host.delete_state("storm", sid)
+        except Exception as error:
+            errors.append(f"{type(error).__name__}: {error}")
+
+    for repetition in range(sizes.thread_repetitions):
+        threads = [
+            threading.Thread(target=worker, args=(index, repetition))
+            for index in range(sizes.threads)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        progress(f"repetition {repetition + 1}/{sizes.thread_repetitions} finished")
+    expected = (
+        sizes.thread_repetitions
+        * sizes.threads
+        * sizes.sessions_per_thread
+        * sizes.facts_per_session
+    )
+    return len(fired), expected, errors
+
+
+def storm_summary(sizes: Sizes, actions: int, expected: int, errors: list[str]) -> str:
+    text = f"no crash in {sizes.thread_repetitions} repetitions, {actions}/{expected} actions"
+    if errors:
+        text += f", {len(errors)} thread errors (first: {errors[0]})"
+    return text
+
+
+def scenario_background_threads(sizes: Sizes) -> list[Check]:
+    actions, expected, errors = thread_storm(engine.Host(), sizes)
+    return [hazard("", False, storm_summary(sizes, actions, expected, errors))]
+
+
+def scenario_background_threads_control(sizes: Sizes) -> list[Check]:
+    actions, expected, errors = thread_storm(OwnHost(), sizes)
+    ok = actions == expected and not errors
+    return [control("", ok, "own host: " + storm_summary(sizes, actions, expected, errors))]
+
+
+def delete_churn(sizes: Sizes, sentinel: bool) -> int:
+    """Sessions each holding one half-joined fact, deleted in random order; returns actions."""
+    host = OwnHost()
+    fired: list[str] = []
+    rules: Fact = {"join": {"all": [{"a": {"t": "x"}}, {"b": {"t": "y"}}], "run": noop}}
+    if sentinel:
+        rules["sentinel"] = rule({"$begin": 1}, recorder(fired, "sentinel"))
+    host.register_rulesets({"churn": rules})
+    rng = random.Random(2)
+    open_sids: list[str] = []
+    for i in range(sizes.churn_sessions):
+        sid = f"s{i}"
+        if sentinel:
+            host.assert_fact("churn", {"sid": sid, "$begin": 1})
+        host.assert_fact("churn", {"sid": sid, "t": "x", "n": i})
+        open_sids.append(sid)
+        if len(open_sids) >= sizes.churn_open:
+            host.delete_state("churn", open_sids.pop(rng.randrange(len(open_sids))))
+        if (i + 1) % 500 == 0:
+            progress(f"{i + 1} sessions")
+    rng.shuffle(open_sids)
+    for sid in open_sids:
+        host.delete_state("churn", sid)
+    return len(fired)
+
+
+def scenario_delete_without_action(sizes: Sizes) -> list[Check]:
+    delete_churn(sizes, sentinel=False)
+    return [hazard("", False, f"no crash in {sizes.churn_sessions} sessions")]
+
+
+def scenario_delete_without_action_control(sizes: Sizes) -> list[Check]:
+    actions = delete_churn(sizes, sentinel=True)
+    ok = actions == sizes.churn_sessions
+    detail = f"sentinel: no crash, {actions}/{sizes.churn_sessions} sentinel actions"
+    return [control("", ok, detail)]
+
+
+def scenario_cross_fact_join(sizes: Sizes) -> list[Check]:
+    host = OwnHost()
+    fired: list[str] = []
+    second = {"$and": [{"kind": "n"}, {"$neq": {"n": {"first": "n"}}}]}
+    host.register_rulesets(
+        {
+            "cross": {
+                "sentinel": rule({"$begin": 1}, noop),
+                "pair": {
+                    "all": [{"first": {"kind": "n"}}, {"second": second}],
+                    "run": recorder(fired, "pair"),
+                },
+            }
+        }
+    )
+    rng = random.Random(3)
+    for session in range(sizes.join_sessions):
+        progress(f"session {session} (seed 3)")
+        sid = f"s{session}"
+        host.assert_fact("cross", {"sid": sid, "$begin": 1})
+        for i in range(rng.randint(1, sizes.join_facts)):
+            host.assert_fact("cross", {"sid": sid, "kind": "n", "n": rng.randint(0, 3), "i": i})
+        host.delete_state("cross", sid)
+    detail = f"not reproduced in {sizes.join_sessions} sessions ({len(fired)} join actions)"
+    return [hazard("", False, detail)]
+
+
+def scenario_duplicate_id(sizes: Sizes) -> list[Check]:
+    host = OwnHost()
+    fired: list[str] = []
+    host.register_rulesets(
+        {
+            "dup": {
+                "on_a": rule({"kind": "a"}, recorder(fired, "a")),
+                "on_b": rule({"kind": "b"}, recorder(fired, "b")),
+            }
+        }
+    )
+    first = try_assert(host, "dup", {"sid": "1", "id": "c1", "kind": "a"})
+    second = try_assert(host, "dup", {"sid": "1", "id": "c1", "kind": "b"})
+    lost = "b" not in fired
+    parts = [f"first fact: {'fired' if 'a' in fired else 'NOT fired'}"]
+    parts.append(f"second fact: {'rule never fired' if lost else 'fired'}")
+    for name, raised in (("first", first), ("second", second)):
+        if raised:
+            parts.append(f"{name} raises {raised}")
+    return [hazard("", lost or second is not None, "; ".join(parts))]
+
+
+def scenario_unmatched_fact(sizes: Sizes) -> list[Check]:
+    host = OwnHost()
+    host.register_rulesets({"unmatched": {"on_a": rule({"kind": "a"}, noop)}})
+    host.assert_fact("unmatched", {"sid": "1", "kind": "a"})
+    raised = try_assert(host, "unmatched", {"sid": "1", "kind": "zzz"})
+    stored = any(f.get("kind") == "zzz" for f in host.get_facts("unmatched", "1"))
+    detail = f"raises {raised}" if raised else "returns normally"
+    detail += "; fact stored" if stored else "; fact dropped"
+    return [hazard("", raised is not None, detail)]
+
+
+def batch_run(facts: list[Fact]) -> tuple[list[str], str | None, int]:
+    """Assert ``facts`` as one batch on an own host: actions run, error raised, facts stored."""
+    host = OwnHost()
+    fired: list[str] = []
+    host.register_rulesets({"batch": {"threat": rule({"kind": "threat"}, recorder(fired, "t"))}})
+    try:
+        host.assert_facts("batch", facts)
+        raised = None
+    except Exception as error:
+        raised = type(error).__name__
+    try:
+        stored = len(host.get_facts("batch", "1"))
+    except Exception:
+        stored = -1
+    return fired, raised, stored
+
+
+def scenario_batch_loss(sizes: Sizes) -> list[Check]:
+    mixed = [{"sid": "1", "kind": "threat", "n": 1}, {"sid": "1", "kind": "zzz"}]
+    fired, raised, stored = batch_run(mixed)
+    detail = "threat action never ran" if not fired else f"threat action ran {len(fired)}x"
+    detail += f"; raises {raised}" if raised else "; no exception"
+    detail += f"; {stored} fact(s) stored"
+    checks = [hazard("", not fired, detail)]
+    matching = [{"sid": "1", "kind": "threat", "n": n} for n in range(3)]
+    fired, raised, _ = batch_run(matching)
+    ok = len(fired) == len(matching) and raised is None
+    detail = f"all-matching batch: {len(fired)}/{len(matching)} actions"
+    detail += f", raises {raised}" if raised else ""
+    checks.append(control("all_matching", ok, detail))
+    return checks
+
+
+def describe_match(fired: bool, raised: str | None) -> str:
+    return "fires" if fired else f"no match ({raised or 'no exception'})"
+
+
+def scenario_types(sizes: Sizes) -> list[Check]:
+    big, big_raised = matches({"$gt": {"v": 500}}, {"v": "1000"})
+    small, small_raised = matches({"$gt": {"v": 500}}, {"v": "60"})
+    detail = (
+        f'"1000" $gt 500: {describe_match(big, big_raised)}; '
+        f'"60" $gt 500: {describe_match(small, small_raised)}'
+    )
+    checks = [hazard("string_vs_number", not big or small, detail)]
+    null_lt, null_lt_raised = matches({"$lt": {"v": 500}}, {"v": None})
+    null_gt, null_gt_raised = matches({"$gt": {"v": -500}}, {"v": None})
+    detail = (
+        f"null $lt 500: {describe_match(null_lt, null_lt_raised)}; "
+        f"null $gt -500: {describe_match(null_gt, null_gt_raised)}"
+    )
+    checks.append(hazard("null_numeric", not (null_lt or null_gt), detail))
+    neq = {"$and": [{"kind": "q"}, {"$neq": {"x": 1}}]}
+    missing, missing_raised = matches(neq, {"kind": "q"})
+    detail = f"$neq x 1 on a fact without x: {describe_match(missing, missing_raised)}"
+    checks.append(hazard("neq_missing_field", not missing, detail))
+    return checks
+
+
+def scenario_operators(sizes: Sizes) -> list[Check]:
+    backslash, raised = matches({"$mt": {"h": "a\\.b"}}, {"h": "a.b"})
+    lua, _ = matches({"$mt": {"h": "a%.b"}}, {"h": "a.b"})
+    detail = f'"a.b" $mt "a\\.b": {describe_match(backslash, raised)}'
+    detail += f'; Lua-style "a%.b": {"fires" if lua else "no match"}'
+    checks = [hazard("mt_backslash_dot", not backslash, detail)]
+    refused = registration_error(rule({"$in": {"x": [1, 2]}}, noop))
+    if refused:
+        checks.append(hazard("in_rejected", True, f"$in rejected at registration ({refused})"))
+    else:
+        works, raised = matches({"$in": {"x": [1, 2]}}, {"x": 2})
+        detail = f"$in accepted; x=2 in [1, 2]: {describe_match(works, raised)}"
+        checks.append(hazard("in_rejected", not works, detail))
+    plain = registration_error(rule({"$iany": {"tags": "x"}}, noop))
+    item, item_raised = matches({"$iany": {"tags": {"$i": "x"}}}, {"tags": ["y", "x"]})
+    detail = f"$iany without $i: {'rejected (' + plain + ')' if plain else 'accepted'}"
+    detail += f"; with $i: {describe_match(item, item_raised)}"
+    checks.append(hazard("iany_needs_item", plain is not None, detail))
+    return checks
+
+
+def scenario_session_limit(sizes: Sizes) -> list[Check]:
+    host = OwnHost()
+    host.register_rulesets({"limit": {"hit": rule({"kind": "x"}, noop)}})
+    for count in range(1, sizes.session_limit_tries + 1):
+        try:
+            host.assert_fact("limit", {"sid": f"s{count}", "kind": "x"})
+        except Exception as error:
+            detail = f"raises {type(error).__name__} opening session {count}"
+            return [hazard("", True, detail)]
+        if count % 256 == 0:
+            progress(f"{count} sessions open")
+    detail = f"{sizes.session_limit_tries} sessions open without error"
+    return [hazard("", False, detail)]
+
+
+def scenario_duplicate_ruleset_name(sizes: Sizes) -> list[Check]:
+    host = OwnHost()
+    host.register_rulesets({"twice": {"r": rule({"kind": "x"}, noop)}})
+    try:
+        host.register_rulesets({"twice": {"r": rule({"kind": "x"}, noop)}})
+        detail = "second registration on the same host accepted"
+        same = False
+    except Exception as error:
+        detail = f"raises {type(error).__name__}: {error}"
+        same = True
+    checks = [hazard("", same, detail)]
+    other = OwnHost()
+    try:
+        other.register_rulesets({"twice": {"r": rule({"kind": "x"}, noop)}})
+        raised = try_assert(other, "twice", {"sid": "1", "kind": "x"})
+        detail = "accepted on a second host" + (f", assert raises {raised}" if raised else "")
+        checks.append(hazard("other_host", raised is not None, detail))
+    except Exception as error:
+        detail = f"second host raises {type(error).__name__}: {error}"
+        checks.append(hazard("other_host", True, detail))
+    return checks
+
+
+def scenario_swallowed_action_error(sizes: Sizes) -> list[Check]:
+    host = OwnHost()
+
+    def explode(closure: Any) -> None:
+        raise RuntimeError("boom")
+
+    fired: list[str] = []
+    host.register_rulesets(
+        {
+            "swallow": {
+                "explode": rule({"kind": "boom"}, explode),
+                "after": rule({"kind": "after"}, recorder(fired, "after")),
+            }
+        }
+    )
+    raised = try_assert(host, "swallow", {"sid": "1", "kind": "boom"})
+    state = host.get_state("swallow", "1")
+    later = try_assert(host, "swallow", {"sid": "1", "kind": "after"})
+    if raised:
+        detail = f"reaches the caller as {raised}"
+    else:
+        where = "state['exception']" if "exception" in state else "nowhere visible"
+        detail = f"assert_fact returns normally; error recorded in {where}"
+    detail += "; next fact's action " + ("ran" if fired else f"did not run ({later})")
+    return [hazard("", raised is None, detail)]
+
+
+# --------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A scenario: what it tries (formatted with the sizes) and the function that runs it."""
+
+    tried: str
+    run: Callable[[Sizes], list[Check]]
+    control: bool = False
+    timeout: float = 120.0
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "background_threads": Scenario(
+        "stock Host, {s.threads} threads x {s.sessions_per_thread} sessions x "
+        "{s.facts_per_session} facts, shuffled deletes, {s.thread_repetitions} repetitions",
+        scenario_background_threads,
+    ),
+    "background_threads_control": Scenario(
+        "same with a Host whose _run does nothing (own host)",
+        scenario_background_threads_control,
+        control=True,
+    ),
+    "delete_without_action": Scenario(
+        "join ruleset, {s.churn_sessions} sessions each with one half-joined fact, "
+        "<= {s.churn_open} open, random delete order",
+        scenario_delete_without_action,
+    ),
+    "delete_without_action_control": Scenario(
+        "same with a no-op sentinel rule on $begin asserted first in each session",
+        scenario_delete_without_action_control,
+        control=True,
+    ),
+    "cross_fact_join": Scenario(
+        "$neq against another fact's field, {s.join_sessions} sessions x 1-{s.join_facts} "
+        "random facts n in 0..3 (sentinel first)",
+        scenario_cross_fact_join,
+    ),
+    "duplicate_id": Scenario(
+        "two different facts with the same id in one session",
+        scenario_duplicate_id,
+    ),
+    "unmatched_fact": Scenario(
+        "assert_fact of a fact no rule matches",
+        scenario_unmatched_fact,
+    ),
+    "batch_loss": Scenario(
+        "own host, assert_facts([threat, unmatched]); control: a batch of 3 threats",
+        scenario_batch_loss,
+    ),
+    "types": Scenario(
+        'string "1000"/"60" vs $gt 500; null vs $lt/$gt; $neq on a missing field',
+        scenario_types,
+    ),
+    "operators": Scenario(
+        "$mt with \\.; $in; $iany without $i",
+        scenario_operators,
+    ),
+    "session_limit": Scenario(
+        "open up to {s.session_limit_tries} sessions on one ruleset, none deleted",
+        scenario_session_limit,
+    ),
+    "duplicate_ruleset_name": Scenario(
+        "register one ruleset name twice on a host, then on a second host",
+        scenario_duplicate_ruleset_name,
+    ),
+    "swallowed_action_error": Scenario(
+        "a sync action raising RuntimeError inside assert_fact",
+        scenario_swallowed_action_error,
+    ),
+}
+
+
+# --------------------------------------------------------------------------- child side
+
+
+def run_child(name: str, sizes: Sizes) -> None:
+    """Run one scenario in this (child) process and print its RESULT line."""
+    checks = SCENARIOS[name].run(sizes)
+    print("RESULT " + json.dumps([asdict(check) for check in checks]), flush=True)
+    sys.stderr.flush()
+    # Skip interpreter teardown: the stock host's daemon timer threads may still be
+    # inside the engine, and a crash there would hide the result just printed.
+    os._exit(0)
+
+
+# --------------------------------------------------------------------------- parent side
+
+
+@dataclass(frozen=True)
+class Report:
+    """What the parent saw of one child: checks, the tried text and the time."""
+
+    name: str
+    tried: str
+    checks: list[Check]
+    seconds: float
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "unknown"
+
+
+def lines_with(prefix: str, text: str) -> list[str]:
+    return [line[len(prefix) :] for line in text.splitlines() if line.startswith(prefix)]
+
+
+def crash_check(scenario: Scenario, signum: int, last_progress: str | None) -> Check:
+    where = f" after '{last_progress}'" if last_progress else " before any progress"
+    detail = f"crash signal {signum} ({signal_name(signum)}){where}"
+    if scenario.control:
+        return Check("", CONTROL_FAILED, detail)
+    return Check("", REPRODUCES, detail)
+
+
+def interpret(scenario: Scenario, completed: subprocess.CompletedProcess[str]) -> list[Check]:
+    """Turn a finished child into checks: a result, a crash, or an error."""
+    steps = lines_with("PROGRESS ", completed.stdout)
+    last = steps[-1] if steps else None
+    if completed.returncode < 0:
+        return [crash_check(scenario, -completed.returncode, last)]
+    results = lines_with("RESULT ", completed.stdout)
+    if completed.returncode == 0 and results:
+        return [Check(**item) for item in json.loads(results[-1])]
+    tail = (completed.stderr.strip().splitlines() or ["no output"])[-1]
+    return [Check("", ERROR, f"child exited {completed.returncode}: {tail}")]
+
+
+def run_parent(name: str, sizes: Sizes, quick: bool) -> Report:
+    """Run one scenario in a child process and interpret how it ended."""
+    scenario = SCENARIOS[name]
+    command = [sys.executable, os.path.abspath(__file__), "--scenario", name]
+    if quick:
+        command.append("--quick")
+    started = time.perf_counter()
+    try:
+        completed = subprocess.run(
+            command, capture_output=True, text=True, timeout=scenario.timeout, check=False
+        )
+        checks = interpret(scenario, completed)
+    except subprocess.TimeoutExpired:
+        checks = [Check("", ERROR, f"timeout after {scenario.timeout:.0f}s (hang?)")]
+    seconds = time.perf_counter() - started
+    return Report(name, scenario.tried.format(s=sizes), checks, seconds)
+
+
+def label(report: Report, check: Check) -> str:
+    return f"{report.name}.{check.label}" if check.label else report.name
+
+
+def print_report(report: Report) -> None:
+    for check in report.checks:
+        print(
+            f"{label(report, check)} | tried: {report.tried} | {check.outcome}"
+            f" | {report.seconds:.1f}s",
+            flush=True,
+        )
+
+
+def print_summary(reports: list[Report], wall: float, quick: bool) -> None:
+    rows = [
+        (label(report, check), check.verdict, check.detail, f"{report.seconds:.1f}")
+        for report in reports
+        for check in report.checks
+    ]
+    header = ("hazard", "verdict", "detail", "s")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
+    print()
+    print(f"Summary ({'quick' if quick else 'full'} run, durable-rules {durable_version()}):")
+    for row in [header, *rows]:
+        cells = [row[i].ljust(widths[i]) for i in range(3)]
+        print("  " + "  ".join([*cells, row[3].rjust(5)]))
+    counts = {verdict: sum(1 for row in rows if row[1] == verdict) for verdict in verdicts()}
+    tally = ", ".join(f"{count} {verdict}" for verdict, count in counts.items() if count)
+    print(f"\n{tally}; wall time {wall:.1f}s")
+
+
+def verdicts() -> tuple[str, ...]:
+    return (REPRODUCES, NOT_REPRODUCED, CONTROL_OK, CONTROL_FAILED, ERROR)
+
+
+def durable_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("durable-rules")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller counts")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(SCENARIOS),
+        metavar="NAME",
+        help="run only this scenario (repeatable)",
+    )
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    sizes = QUICK if args.quick else FULL
+    if args.scenario:
+        run_child(args.scenario, sizes)
+    started = time.perf_counter()
+    reports = []
+    for name in args.only or list(SCENARIOS):
+        report = run_parent(name, sizes, args.quick)
+        print_report(report)
+        reports.append(report)
+    print_summary(reports, time.perf_counter() - started, args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""One regression test per durable-rules hazard the adapter could meet (docs/engine.md).
+
+Scenarios that could crash the interpreter run in a subprocess and assert exit
+code 0, so a segfault fails the test instead of killing the test run.
+"""
+
+from __future__ import annotations
+
+import pytest
+from builders import assess, at, contact, fired
+from subprocess_run import describe, run_isolated
+
+import stalkrisk
+from stalkrisk import _engine, _registry
+from stalkrisk._features import fields_for
+from stalkrisk._rulepack import Comparison
+
+
+def test_threads_finishing_out_of_order_do_not_crash_and_match_sequential_results() -> None:
+    """Guard: own host without background threads, one process-wide session lock."""
+    done = run_isolated(
+        """
+        import random, threading, time
+        import stalkrisk
+        from builders import case, contact
+
+        def make(n):
+            rng = random.Random(n)
+            codes = [b.value for b in stalkrisk.Behaviour]
+            return stalkrisk.parse_case(case(*(
+                contact(f"c{i}", rng.uniform(0, 60), *rng.sample(codes, 2))
+                for i in range(rng.randint(0, 40))
+            ), assessed_at=61))
+
+        cases = [make(n) for n in range(400)]
+        expected = [stalkrisk.assess(c).model_dump_json() for c in cases]
+        got, errors = {}, []
+
+        def work(worker):
+            rng = random.Random(worker)
+            order = list(range(len(cases)))
+            rng.shuffle(order)
+            for i in order:
+                try:
+                    got[(worker, i)] = stalkrisk.assess(cases[i]).model_dump_json()
+                except BaseException as error:
+                    errors.append(repr(error))
+                time.sleep(rng.random() / 10000)
+
+        threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        assert not errors, errors[:3]
+        assert len(got) == 8 * len(cases)
+        assert all(got[(w, i)] == expected[i] for (w, i) in got)
+        """
+    )
+
+    assert done.returncode == 0, describe(done)
+
+
+def test_sessions_in_which_no_rule_fires_are_deleted_without_crashing() -> None:
+    """Guard: the sentinel fact makes an action run in every session before it is deleted."""
+    done = run_isolated(
+        """
+        import stalkrisk
+        from builders import case, contact
+        empty = stalkrisk.parse_case(case(assessed_at=0))
+        gift = stalkrisk.parse_case(case(contact("a", 0, "gift")))
+        for _ in range(3000):
+            assert stalkrisk.assess(empty).rules_fired == ()
+            stalkrisk.assess(gift)
+        """
+    )
+
+    assert done.returncode == 0, describe(done)
+
+
+def test_an_empty_case_fires_no_rule_and_grades_none() -> None:
+    """Guard: the sentinel's own firing is never reported as a rule."""
+    result = assess(assessed_at=0)
+
+    assert result.level is stalkrisk.Level.NONE
+    assert fired(result) == []
+
+
+def test_two_contacts_with_identical_content_are_both_counted() -> None:
+    """Guard: facts carry no `id`; contacts are summed in Python, never one fact each."""
+    twins = assess(
+        contact("a", 0, "unwanted_calls"),
+        contact("b", 0, "unwanted_calls"),
+        contact("c", 0, "unwanted_calls"),
+    )
+
+    assert "grade.boundaries.repeated_contact" in fired(twins)
+    [rule] = [r for r in twins.rules_fired if r.id == "grade.boundaries.repeated_contact"]
+    assert rule.evidence == ("a", "b", "c")
+
+
+def test_two_episodes_with_identical_figures_both_reach_the_engine() -> None:
+    """Guard: episode facts differ by index, so the engine never sees a duplicate fact."""
+    result = assess(
+        contact("a", 0, "following"),
+        contact("b", 14, "surveillance"),
+        contact("c", 100, "following"),
+        contact("d", 114, "surveillance"),
+    )
+
+    assert result.threshold.episodes == 2
+    assert result.elements.pattern.evidence == ("a", "b", "c", "d")
+
+
+def test_a_case_where_only_the_grade_fact_matches_still_fires_its_rule() -> None:
+    """Guard: facts are asserted one by one, never in a batch that can drop actions."""
+    result = assess(contact("a", 0, "gift"))
+
+    assert fired(result) == ["grade.reflective.current_client"]
+    assert result.level is stalkrisk.Level.REFLECTIVE
+
+
+def test_a_case_where_only_one_episode_fact_matches_fires_the_pattern() -> None:
+    """Guard: an unmatched fact is dropped alone; the matched one still fires."""
+    result = assess(
+        contact("old", -200, "gift"),
+        contact("x", -100, "following"),
+        contact("a", 0, "following"),
+        contact("b", 14, "surveillance"),
+    )
+
+    assert result.elements.pattern.rules == ("element.pattern",)
+    assert result.threshold.course_of_conduct == ("a", "b")
+
+
+def _compiled_pack() -> _engine.CompiledRuleset:
+    return _registry.compiled(stalkrisk.default_rule_pack())[1]
+
+
+def test_booleans_are_compiled_as_numbers() -> None:
+    """Guard: the engine compares mixed types as strings, so true/false travel as 1/0."""
+    condition = _engine._compile_condition(Comparison(field="pattern", op="eq", value=True))
+
+    assert condition == {"pattern": 1}
+
+
+def test_conditions_use_only_supported_operators() -> None:
+    """Guard: no `$in`, `$mt` or `$iany`; only comparisons, `$and` and `$or`."""
+    allowed = {"$and", "$or", "$neq", "$gt", "$gte", "$lt", "$lte"}
+
+    def keys(node: object) -> set[str]:
+        if isinstance(node, dict):
+            return {k for k in node if k.startswith("$")} | {
+                k for v in node.values() for k in keys(v)
+            }
+        if isinstance(node, list):
+            return {k for item in node for k in keys(item)}
+        return set()
+
+    pack = stalkrisk.default_rule_pack()
+    used = set().union(*(keys(_engine._compile_condition(rule.when)) for rule in pack.rules))
+    assert used <= allowed
+
+
+@pytest.mark.parametrize("kind", ["episode", "case", "grade"])
+def test_fact_fields_are_few_and_never_named_id_or_sid(kind: str) -> None:
+    """Guard: at most 255 properties per fact; `id` would collapse facts."""
+    names = set(fields_for(kind)) | {"kind", "index", "sid"}
+
+    assert len(names) < 255
+    assert not {"id", "sid"} & set(fields_for(kind))
+
+
+def _fnv1_32(text: str) -> int:
+    value = 0x811C9DC5
+    for byte in text.encode():
+        value = (value ^ byte) * 0x01000193 % 2**32
+    return value
+
+
+@pytest.mark.parametrize("kind", ["episode", "case", "grade"])
+def test_fact_property_names_have_distinct_engine_hashes(kind: str) -> None:
+    """Guard: the engine finds properties by 32-bit FNV-1 hash without comparing names."""
+    names = [*fields_for(kind), "kind", "index", "sid"]
+
+    assert len({_fnv1_32(name) for name in names}) == len(names)
+
+
+def test_fact_values_are_numbers_or_strings_only() -> None:
+    """Guard: null never passes a numeric test and bools would compare as strings."""
+    from stalkrisk._evaluate import _features
+
+    pack = _registry.compiled(stalkrisk.default_rule_pack())[0]
+    case = stalkrisk.parse_case(
+        stalkrisk.example_case().model_dump(mode="json")
+        | {"client": {"relationship": "current", "weapon_access": True}}
+    )
+    values = _features(case, pack).values
+
+    assert all(type(v) in (int, float, str) for v in values.values())
+
+
+def test_session_ids_are_unique_and_engine_state_is_gone_after_each_call() -> None:
+    """Guard: a fresh session id per call, deleted in `finally`."""
+    ruleset = _compiled_pack()
+    seen: list[str] = []
+    original = _engine._HOST.assert_fact
+
+    def spy(name: str, fact: dict[str, object], complete: object = None) -> object:
+        seen.append(str(fact["sid"]))
+        return original(name, fact, complete)
+
+    _engine._HOST.assert_fact = spy
+    try:
+        for n in range(50):
+            assess(contact("a", 0, "gift"), contact("b", n, "following"))
+    finally:
+        _engine._HOST.assert_fact = original
+
+    sids = list(dict.fromkeys(seen))
+    assert len(sids) == 50
+    for sid in sids:
+        with pytest.raises(Exception, match="309"):
+            _engine._HOST.get_state(ruleset.name, sid)
+
+
+def test_ruleset_names_are_unique_per_pack_content() -> None:
+    """Guard: the engine cannot register a name twice; names come from the content hash."""
+    pack = stalkrisk.default_rule_pack()
+
+    assert _compiled_pack().name == f"stalkrisk_{pack.sha256[:32]}"
+
+
+def test_boundary_at_a_fraction_of_a_day_survives_the_engine() -> None:
+    """Guard: spans travel as exact floats, compared numerically by the engine."""
+    inside = assess(contact("a", 0, "following"), contact("b", at(14), "surveillance"))
+    outside = assess(
+        contact("a", 0, "following"), contact("b", at(14, microseconds=-1), "gift", "surveillance")
+    )
+
+    assert inside.threshold.met
+    assert not outside.threshold.met

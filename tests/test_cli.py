@@ -1,0 +1,583 @@
+"""The ``stalkrisk`` command: exit codes 0 ok, 1 internal error, 2 invalid input.
+
+Most tests call :func:`stalkrisk._cli.main` in-process; a few run the real
+``python -m stalkrisk`` in a subprocess.  Case text is sensitive: no message
+may quote it, so free-text fields carry a sentinel that must never be printed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from builders import case, contact
+
+import stalkrisk
+from stalkrisk import _cli
+
+SENTINEL = "SENTINEL-SECRET-TEXT"
+DEFAULT_PACK = Path(__file__).resolve().parents[1] / "rules" / "default.yaml"
+
+
+# --- helpers ---------------------------------------------------------------
+
+
+def run(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    *argv: str,
+    stdin: str | io.TextIOBase | None = None,
+) -> tuple[int, str, str]:
+    """Run the command in-process; returns (exit code, stdout, stderr)."""
+    if stdin is not None:
+        stream = io.StringIO(stdin) if isinstance(stdin, str) else stdin
+        monkeypatch.setattr("sys.stdin", stream)
+    code = _cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write_case(tmp_path: Path, data: Any, name: str = "case.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def threat_case() -> dict[str, Any]:
+    """A single threat: graded police."""
+    return case(contact("c1", 0, "threat", channel="phone"))
+
+
+def case_with_secrets() -> dict[str, Any]:
+    """A valid case whose free-text fields all hold the sentinel."""
+    return case(
+        contact(
+            "c1",
+            0,
+            "unwanted_calls",
+            note=SENTINEL,
+            location=SENTINEL,
+            response=SENTINEL,
+            witnesses=[SENTINEL],
+            evidence=[SENTINEL],
+        ),
+        contact("c2", 3, "gift", note=SENTINEL),
+    )
+
+
+def assert_clean_failure(out: str, err: str) -> None:
+    """A user-facing failure: no traceback, nothing on stdout."""
+    assert "Traceback" not in out + err
+    assert out == ""
+    assert err.startswith("stalkrisk: ")
+
+
+# --- assess ------------------------------------------------------------------
+
+
+def test_assess_file_prints_text_report_with_level_and_recommendation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_case(tmp_path, threat_case())
+
+    code, out, err = run(monkeypatch, capsys, "assess", str(path))
+
+    assert code == 0
+    assert err == ""
+    assert "Recommendation: police" in out
+    assert "[POLICE]" in out
+
+
+def test_assess_text_report_matches_the_library_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_case(tmp_path, threat_case())
+
+    _, out, _ = run(monkeypatch, capsys, "assess", str(path))
+
+    assert out == str(stalkrisk.assess(threat_case())) + "\n"
+
+
+def test_assess_stdin_as_json_has_the_output_contract(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        monkeypatch, capsys, "assess", "-", "--format", "json", stdin=json.dumps(threat_case())
+    )
+
+    assert code == 0
+    assert err == ""
+    document = json.loads(out)
+    assert {
+        "level",
+        "urgent",
+        "elements",
+        "threshold",
+        "rules_fired",
+        "actions",
+        "raise_if",
+        "rule_pack",
+    } <= set(document)
+    assert document["level"] == "police"
+    assert document["urgent"] is False
+    for name in ("pattern", "threat", "fear"):
+        assert {"present", "evidence"} <= set(document["elements"][name])
+    assert document["elements"]["threat"] == {
+        "present": True,
+        "evidence": ["c1"],
+        "rules": ["element.threat.behaviour"],
+    }
+    assert {"met", "distinct_behaviours", "span_days"} <= set(document["threshold"])
+    assert document["rules_fired"]
+    assert all("id" in rule for rule in document["rules_fired"])
+    assert "grade.police.threat" in [rule["id"] for rule in document["rules_fired"]]
+    assert all({"id", "text"} <= set(action) for action in document["actions"])
+    assert isinstance(document["raise_if"], list)
+    pack = stalkrisk.default_rule_pack()
+    assert document["rule_pack"] == {
+        "name": pack.name,
+        "version": pack.version,
+        "sha256": pack.sha256,
+    }
+
+
+def test_assess_json_equals_the_library_assessment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = run(
+        monkeypatch, capsys, "assess", "-", "--format", "json", stdin=json.dumps(threat_case())
+    )
+
+    assert json.loads(out) == stalkrisk.assess(threat_case()).model_dump(mode="json")
+
+
+def test_assess_with_a_custom_rule_pack_names_that_pack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = yaml.safe_load(DEFAULT_PACK.read_text(encoding="utf-8"))
+    doc["version"] = "2.0.0-cli"
+    pack_path = tmp_path / "pack.yaml"
+    pack_path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    case_path = write_case(tmp_path, threat_case())
+
+    code, out, _ = run(
+        monkeypatch, capsys, "assess", str(case_path), "--format", "json", "--rules", str(pack_path)
+    )
+
+    assert code == 0
+    document = json.loads(out)
+    assert document["rule_pack"]["version"] == "2.0.0-cli"
+    assert document["rule_pack"]["sha256"] == stalkrisk.load_rule_pack(pack_path).sha256
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_assess_output_never_echoes_free_text(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    fmt: str,
+) -> None:
+    path = write_case(tmp_path, case_with_secrets())
+
+    code, out, err = run(monkeypatch, capsys, "assess", str(path), "--format", fmt)
+
+    assert code == 0
+    assert SENTINEL not in out + err
+
+
+# --- invalid input ---------------------------------------------------------------
+
+
+def test_invalid_case_lists_one_line_per_problem_with_its_json_path(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = case(contact("c1", 0, "gift"), contact("c2", 1, "unwanted_calls"))
+    data["contacts"][0]["at"] = "2025-01-06T09:00:00"  # no timezone
+    data["contacts"][1]["behaviours"] = ["waving"]
+    data["fear"]["level"] = "terrified"
+
+    code, out, err = run(monkeypatch, capsys, "assess", "-", stdin=json.dumps(data))
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    lines = err.splitlines()
+    assert lines[0] == "stalkrisk: invalid case (3 problems)"
+    problems = lines[1:]
+    assert len(problems) == 3
+    assert [line.split(":")[0].strip() for line in problems] == [
+        "contacts.0.at",
+        "contacts.1.behaviours.0",
+        "fear.level",
+    ]
+
+
+def test_invalid_case_never_echoes_free_text(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = case_with_secrets()
+    first = data["contacts"][0]
+    first["at"] = SENTINEL
+    first["behaviours"] = [SENTINEL]
+    first["channel"] = SENTINEL
+    first["targets"] = [SENTINEL]
+    first["weapon"] = SENTINEL
+    first["id"] = SENTINEL + " with spaces"
+    data["contacts"][1]["note"] = SENTINEL * 1_001  # too long
+    data["client"]["therapy_start"] = SENTINEL
+    data["client"]["motive"] = SENTINEL
+    data["fear"]["level"] = SENTINEL
+    data["assessed_at"] = SENTINEL
+
+    code, out, err = run(monkeypatch, capsys, "assess", "-", stdin=json.dumps(data))
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert SENTINEL not in out + err
+    assert "contacts.0.at" in err
+    assert "contacts.1.note" in err
+
+
+def test_case_with_contact_after_assessment_names_the_contact(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = case(contact("c1", 5, "gift", note=SENTINEL), assessed_at=1)
+
+    code, out, err = run(monkeypatch, capsys, "assess", "-", stdin=json.dumps(data))
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert "contacts.0.at is after assessed_at" in err
+    assert SENTINEL not in err
+
+
+def test_non_json_input_exits_2_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(monkeypatch, capsys, "assess", "-", stdin=f"not json {SENTINEL}\n")
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert "Invalid JSON" in err
+    assert SENTINEL not in err
+
+
+def test_json_that_is_not_an_object_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(monkeypatch, capsys, "assess", "-", stdin=json.dumps([SENTINEL]))
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert SENTINEL not in err
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t\n"])
+def test_empty_input_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    code, out, err = run(monkeypatch, capsys, "assess", "-", stdin=text)
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert "the input is empty" in err
+
+
+def test_empty_file_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "empty.json"
+    path.write_text("", encoding="utf-8")
+
+    code, out, err = run(monkeypatch, capsys, "assess", str(path))
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert "the input is empty" in err
+
+
+def test_missing_file_exits_2_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "absent.json"
+
+    code, out, err = run(monkeypatch, capsys, "assess", str(path))
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert f"{path}: no such file" in err
+
+
+def test_directory_exits_2_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(monkeypatch, capsys, "assess", str(tmp_path))
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert f"{tmp_path}: is a directory" in err
+
+
+def test_file_that_is_not_utf8_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "case.json"
+    path.write_bytes(b'{"note": "\xff\xfe"}')
+
+    code, out, err = run(monkeypatch, capsys, "assess", str(path))
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert "not UTF-8" in err
+
+
+def test_stdin_that_is_not_utf8_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The same bytes as a file exit 2 (invalid input); on stdin they must not count as a crash.
+    stdin = io.TextIOWrapper(io.BytesIO(b'{"note": "\xff\xfe"}'), encoding="utf-8")
+
+    code, out, err = run(monkeypatch, capsys, "assess", "-", stdin=stdin)
+
+    assert code == 2
+    assert_clean_failure(out, err)
+
+
+# --- broken rule packs -------------------------------------------------------------
+
+
+def _broken_pack(tmp_path: Path) -> Path:
+    doc = yaml.safe_load(DEFAULT_PACK.read_text(encoding="utf-8"))
+    doc["rules"][0]["when"]["all"][0]["field"] = "distinct_behaviour"
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+def test_assess_with_broken_rule_pack_exits_2_naming_file_rule_and_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = _broken_pack(tmp_path)
+    case_path = write_case(tmp_path, threat_case())
+
+    code, out, err = run(monkeypatch, capsys, "assess", str(case_path), "--rules", str(pack))
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert str(pack) in err
+    assert "rule 'element.pattern'" in err
+    assert "rules[0].when.all[0].field" in err
+    assert "did you mean 'distinct_behaviours'?" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_rules_with_broken_rule_pack_exits_2_naming_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = _broken_pack(tmp_path)
+
+    code, out, err = run(monkeypatch, capsys, "rules", "--rules", str(pack))
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert str(pack) in err
+
+
+def test_missing_rule_pack_exits_2_naming_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = tmp_path / "absent.yaml"
+    case_path = write_case(tmp_path, threat_case())
+
+    code, out, err = run(monkeypatch, capsys, "assess", str(case_path), "--rules", str(pack))
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert str(pack) in err
+
+
+# --- internal errors -----------------------------------------------------------------
+
+
+def test_internal_error_exits_1_without_traceback_or_detail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def explode(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(SENTINEL)
+
+    monkeypatch.setattr("stalkrisk._cli.assess", explode)
+    path = write_case(tmp_path, threat_case())
+
+    code, out, err = run(monkeypatch, capsys, "assess", str(path))
+
+    assert code == 1
+    assert_clean_failure(out, err)
+    assert "internal error" in err
+    assert "RuntimeError" in err
+    assert SENTINEL not in out + err
+
+
+def test_engine_error_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise stalkrisk.EngineError("the engine failed (KeyError)", rule_pack="stalkrisk-default")
+
+    monkeypatch.setattr("stalkrisk._cli.assess", fail)
+    path = write_case(tmp_path, threat_case())
+
+    code, out, err = run(monkeypatch, capsys, "assess", str(path))
+
+    assert code == 1
+    assert_clean_failure(out, err)
+    assert "internal error" in err
+
+
+# --- schema, rules, example, version --------------------------------------------------
+
+
+def test_schema_prints_the_json_schema_of_a_case(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(monkeypatch, capsys, "schema")
+
+    assert code == 0
+    assert err == ""
+    schema = json.loads(out)
+    assert {"assessed_at", "client", "contacts", "fear", "boundaries"} <= set(schema["properties"])
+    assert "assessed_at" in schema["required"]
+    assert "client" in schema["required"]
+
+
+def test_rules_lists_every_rule_id_of_the_default_pack(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(monkeypatch, capsys, "rules")
+
+    assert code == 0
+    pack = stalkrisk.default_rule_pack()
+    assert pack.sha256 in out
+    for rule in pack.rules:
+        assert f"  {rule.id} — {rule.title}" in out
+
+
+def test_rules_json_is_valid_json_with_every_rule(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(monkeypatch, capsys, "rules", "--format", "json")
+
+    assert code == 0
+    document = json.loads(out)
+    pack = stalkrisk.default_rule_pack()
+    assert document["name"] == pack.name
+    assert document["sha256"] == pack.sha256
+    assert [rule["id"] for rule in document["rules"]] == [rule.id for rule in pack.rules]
+    assert document["parameters"]["pattern_min_span_days"] == 14
+
+
+def _condition_fields(condition: Any) -> set[str]:
+    if "field" in condition:
+        return {condition["field"]}
+    items = condition.get("all", condition.get("any", []))
+    return set().union(*(_condition_fields(item) for item in items))
+
+
+def test_rules_fields_lists_the_field_names(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = yaml.safe_load(DEFAULT_PACK.read_text(encoding="utf-8"))
+    used = set().union(*(_condition_fields(rule["when"]) for rule in doc["rules"]))
+
+    code, out, _ = run(monkeypatch, capsys, "rules", "--fields")
+
+    assert code == 0
+    for kind in ("episode", "case", "grade"):
+        assert f"Fields of a {kind} fact" in out
+    for name in used | {"span_days", "max_span_days", "pattern", "threat", "fear"}:
+        assert f"  {name} (" in out
+
+
+def test_rules_without_fields_omits_the_field_list(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = run(monkeypatch, capsys, "rules")
+
+    assert "Fields of a" not in out
+
+
+def test_example_prints_a_case_that_parse_case_accepts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(monkeypatch, capsys, "example")
+
+    assert code == 0
+    assert err == ""
+    parsed = stalkrisk.parse_case(out)
+    assert parsed == stalkrisk.example_case()
+
+
+def test_version_prints_the_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        _cli.main(["--version"])
+
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"stalkrisk {stalkrisk.__version__}"
+
+
+def test_unknown_command_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        _cli.main(["grade"])
+
+    assert info.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+# --- the real command ---------------------------------------------------------------------
+
+
+def _stalkrisk(*argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stalkrisk", *argv],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+
+
+def test_module_assesses_the_example_from_stdin() -> None:
+    example = _stalkrisk("example")
+    assert example.returncode == 0
+
+    result = _stalkrisk("assess", "-", "--format", "json", stdin=example.stdout)
+
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["level"] == stalkrisk.assess(stalkrisk.example_case()).level.value
+    assert document["rule_pack"]["sha256"] == stalkrisk.default_rule_pack().sha256
+
+
+def test_module_invalid_input_exits_2_without_traceback_or_secrets() -> None:
+    data = case_with_secrets()
+    data["contacts"][0]["at"] = SENTINEL
+
+    result = _stalkrisk("assess", "-", stdin=json.dumps(data))
+
+    assert result.returncode == 2
+    assert "contacts.0.at" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert SENTINEL not in result.stdout + result.stderr
+
+
+def test_module_prints_the_version() -> None:
+    result = _stalkrisk("--version")
+
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"stalkrisk {stalkrisk.__version__}"
