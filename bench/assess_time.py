@@ -11,19 +11,22 @@ import argparse
 import random
 import statistics
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import stalkrisk
 from stalkrisk import _evaluate, _registry
 
-CODES = [b.value for b in stalkrisk.Behaviour if b.value not in ("threat", "physical_violence",
-                                                                  "property_damage")]
+CODES = [
+    b.value
+    for b in stalkrisk.Behaviour
+    if b.value not in ("threat", "physical_violence", "property_damage")
+]
 
 
 def large_case(n: int, seed: int = 1) -> stalkrisk.Case:
     """``n`` contacts over about a year, without threats, one client."""
     rng = random.Random(seed)
-    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
     contacts = [
         {
             "id": f"c{i}",
@@ -65,12 +68,42 @@ def measure(label: str, case: stalkrisk.Case, repeat: int) -> None:
     )
 
 
+def engine_costs(repeat: int) -> None:
+    """The adapter's own cost: an empty session (sentinel + delete) and one more fact."""
+    _, ruleset = _registry.compiled(stalkrisk.default_rule_pack())
+    empty, unmatched = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        with ruleset.session():
+            pass
+        t1 = time.perf_counter()
+        with ruleset.session() as session:
+            session.assert_fact(
+                {
+                    "kind": "episode",
+                    "index": 0,
+                    "contacts": 1,
+                    "distinct_behaviours": 1,
+                    "span_days": 0.0,
+                }
+            )
+        t2 = time.perf_counter()
+        empty.append(t1 - t0)
+        unmatched.append(t2 - t1 - (t1 - t0))
+    for label, samples in (
+        ("engine session (sentinel + delete)", empty),
+        ("one more fact that fires no rule", unmatched),
+    ):
+        print(f"{label:<40} median={statistics.median(samples) * 1e6:7.1f} µs")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
     measure("bundled example", stalkrisk.example_case(), args.repeat)
     measure("1,000-contact case", large_case(1_000), max(args.repeat // 10, 10))
+    engine_costs(args.repeat * 5)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,10 @@ EXAMPLES: dict[str, Example] = {
     "element.threat.escalation": _pair(
         case(contact("a", 0, "property_damage")), case(contact("a", 0, "loitering"))
     ),
+    "element.threat.weapon": _pair(
+        case(contact("a", 0, "gift", weapon=True), assessed_at=400),
+        case(contact("a", 0, "gift", weapon=False), assessed_at=400),
+    ),
     "element.threat.protection_order_breach": _pair(
         case(contact("a", 5, "gift"), history={"protection_order_since": at(5).isoformat()}),
         case(

@@ -91,19 +91,22 @@ def test_unknown_behaviour_code_is_rejected() -> None:
 def test_repeated_behaviour_in_one_contact_is_rejected() -> None:
     [problem] = problems(case(contact("a", 0, "gift", "gift")))
 
-    assert "behaviours lists the same code twice" in problem.msg
+    assert (problem.loc, problem.type) == ("contacts.0.behaviours", "inconsistent")
+    assert "the same code twice" in problem.msg
 
 
 def test_duplicate_contact_ids_are_rejected_naming_both_positions() -> None:
     [problem] = problems(case(contact("a", 0, "gift"), contact("a", 1, "gift")))
 
-    assert "contacts.1.id repeats the id of contacts.0" in problem.msg
+    assert problem.loc == "contacts.1.id"
+    assert "repeats the id of contacts.0" in problem.msg
 
 
 def test_contact_after_assessed_at_is_rejected() -> None:
     [problem] = problems(case(contact("a", 5, "gift"), assessed_at=4))
 
-    assert "contacts.0.at is after assessed_at" in problem.msg
+    assert problem.loc == "contacts.0.at"
+    assert "is after assessed_at" in problem.msg
 
 
 def test_contact_at_assessed_at_is_accepted() -> None:
@@ -113,19 +116,22 @@ def test_contact_at_assessed_at_is_accepted() -> None:
 def test_specific_threat_requires_a_threat() -> None:
     [problem] = problems(case(contact("a", 0, "unwanted_calls", specific_threat=True)))
 
-    assert "specific_threat" in problem.msg
+    assert problem.loc == "contacts.0.specific_threat"
+    assert "no 'threat'" in problem.msg
 
 
 def test_therapy_end_before_start_is_rejected() -> None:
     data = case(history={"therapy_start": "2024-05-01", "therapy_end": "2024-04-01"})
 
-    assert "therapy_end is before therapy_start" in problems(data)[0].msg
+    assert [(p.loc, p.msg) for p in problems(data)] == [
+        ("client.therapy_end", "is before therapy_start; swap or correct them")
+    ]
 
 
 def test_warning_after_assessed_at_is_rejected() -> None:
     data = case(contact("a", 0, "gift"), boundaries={"warnings": [{"at": at(3).isoformat()}]})
 
-    assert "boundaries.warnings.0.at is after assessed_at" in problems(data)[0].msg
+    assert locs(data) == ["boundaries.warnings.0.at"]
 
 
 def test_unknown_relationship_and_fear_level_are_rejected() -> None:
@@ -173,3 +179,28 @@ def test_error_messages_never_quote_free_text(where: str) -> None:
 
     assert SECRET not in str(caught.value)
     assert all(SECRET not in str(p) for p in caught.value.problems)
+
+
+def test_every_cross_field_problem_is_reported_with_its_own_path() -> None:
+    data = case(
+        contact("a", 0, "gift"),
+        contact("a", 9, "gift"),
+        assessed_at=5,
+        history={"protection_order_since": at(6).isoformat(), "therapy_start": "2030-01-01"},
+        boundaries={"agreement_at": at(7).isoformat()},
+    )
+
+    assert locs(data) == [
+        "contacts.1.id",
+        "contacts.1.at",
+        "boundaries.agreement_at",
+        "client.protection_order_since",
+        "client.therapy_start",
+    ]
+
+
+def test_errors_from_the_models_themselves_hide_the_input() -> None:
+    with pytest.raises(ValidationError) as caught:
+        stalkrisk.Contact(id="a", at=at(0), behaviours=(), note=SECRET)  # type: ignore[arg-type]
+
+    assert SECRET not in str(caught.value)

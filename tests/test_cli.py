@@ -252,7 +252,7 @@ def test_case_with_contact_after_assessment_names_the_contact(
 
     assert code == 2
     assert_clean_failure(out, err)
-    assert "contacts.0.at is after assessed_at" in err
+    assert "contacts.0.at: is after assessed_at" in err
     assert SENTINEL not in err
 
 
@@ -497,7 +497,7 @@ def test_rules_fields_lists_the_field_names(
 
     assert code == 0
     for kind in ("episode", "case", "grade"):
-        assert f"Fields of a {kind} fact" in out
+        assert f"Fields of the {kind} fact" in out
     for name in used | {"span_days", "max_span_days", "pattern", "threat", "fear"}:
         assert f"  {name} (" in out
 
@@ -581,3 +581,16 @@ def test_module_prints_the_version() -> None:
 
     assert result.returncode == 0
     assert result.stdout.strip() == f"stalkrisk {stalkrisk.__version__}"
+
+
+def test_output_piped_into_a_closed_reader_exits_quietly() -> None:
+    done = subprocess.run(
+        f"{sys.executable} -m stalkrisk rules --fields | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+    )
+
+    assert "internal error" not in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout.startswith("stalkrisk-default")

@@ -856,3 +856,26 @@ def test_fractional_pattern_span_parameter_is_accepted(tmp_path: Path) -> None:
         rule_pack=custom,
     )
     assert result.threshold.met
+
+
+def test_a_pack_grading_fear_at_none_breaks_a_safety_floor(tmp_path: Path) -> None:
+    doc = default_doc()
+    doc["rules"] = [r for r in doc["rules"] if r["id"] != "grade.consultation.fear"]
+    for rule in doc["rules"]:
+        if rule["id"] == "grade.reflective.current_client":
+            rule["when"]["all"].append({"field": "fear", "eq": False})
+
+    error = load_error(write_pack(tmp_path, doc))
+
+    assert error.field == "rules"
+    assert "fear" in error.msg
+
+
+def test_a_yaml_date_in_a_source_is_read_as_text(tmp_path: Path) -> None:
+    cited = '    source: "[seed-000]; [purcell-2004]"'
+    text = DEFAULT_TEXT.replace(cited, "    source: 2004-01-01", 1)
+    assert text != DEFAULT_TEXT
+
+    pack = stalkrisk.load_rule_pack(write_text(tmp_path, text))
+
+    assert pack.rule("element.pattern").source == "2004-01-01"

@@ -17,6 +17,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from ._exceptions import CaseValidationError, Problem
 
@@ -137,7 +138,8 @@ _Ref = Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+    # Inputs are clinical data: pydantic's own messages must not repeat them.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
 
 class Contact(_Model):
@@ -166,12 +168,14 @@ class Contact(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
+        found = []
         if len(set(self.behaviours)) != len(self.behaviours):
-            raise ValueError("behaviours lists the same code twice; list each code once")
+            found.append(("behaviours", "lists the same code twice; list each code once"))
         if len(set(self.targets)) != len(self.targets):
-            raise ValueError("targets lists the same target twice; list each target once")
+            found.append(("targets", "lists the same target twice; list each target once"))
         if self.specific_threat and Behaviour.THREAT not in self.behaviours:
-            raise ValueError("specific_threat is true but behaviours has no 'threat'; add it")
+            found.append(("specific_threat", "is true but behaviours has no 'threat'; add it"))
+        _raise_inconsistent(found)
         return self
 
 
@@ -193,10 +197,12 @@ class ClientHistory(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
+        found = []
         if self.therapy_start and self.therapy_end and self.therapy_end < self.therapy_start:
-            raise ValueError("therapy_end is before therapy_start; swap or correct them")
+            found.append(("therapy_end", "is before therapy_start; swap or correct them"))
         if len(set(self.clinical_state)) != len(self.clinical_state):
-            raise ValueError("clinical_state lists the same state twice; list each once")
+            found.append(("clinical_state", "lists the same state twice; list each once"))
+        _raise_inconsistent(found)
         return self
 
     @property
@@ -239,31 +245,62 @@ class Case(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
+        found: list[tuple[str, str]] = []
         seen: dict[str, int] = {}
         for index, contact in enumerate(self.contacts):
             if contact.id in seen:
-                raise ValueError(
-                    f"contacts.{index}.id repeats the id of contacts.{seen[contact.id]}; "
-                    "give every contact its own id"
+                found.append(
+                    (
+                        f"contacts.{index}.id",
+                        f"repeats the id of contacts.{seen[contact.id]}; "
+                        "give every contact its own id",
+                    )
                 )
-            seen[contact.id] = index
+            seen.setdefault(contact.id, index)
             if contact.at > self.assessed_at:
-                raise ValueError(
-                    f"contacts.{index}.at is after assessed_at; a case holds only past contacts"
+                found.append(
+                    (
+                        f"contacts.{index}.at",
+                        "is after assessed_at; a case holds only past contacts",
+                    )
                 )
         for index, warning in enumerate(self.boundaries.warnings):
             if warning.at > self.assessed_at:
-                raise ValueError(f"boundaries.warnings.{index}.at is after assessed_at")
+                found.append((f"boundaries.warnings.{index}.at", "is after assessed_at"))
         if self.boundaries.agreement_at and self.boundaries.agreement_at > self.assessed_at:
-            raise ValueError("boundaries.agreement_at is after assessed_at")
+            found.append(("boundaries.agreement_at", "is after assessed_at"))
+        order = self.client.protection_order_since
+        if order is not None and order > self.assessed_at:
+            found.append(("client.protection_order_since", "is after assessed_at"))
+        day = self.assessed_at.date()
+        for name in ("therapy_start", "therapy_end"):
+            value = getattr(self.client, name)
+            if value is not None and value > day:
+                found.append((f"client.{name}", "is after the day of assessed_at"))
+        _raise_inconsistent(found)
         return self
 
 
+def _raise_inconsistent(found: list[tuple[str, str]]) -> None:
+    """Raise one pydantic error carrying every cross-field problem with its own path."""
+    if found:
+        raise PydanticCustomError(
+            "inconsistent",
+            "{detail}",
+            {"detail": "; ".join(f"{loc} {msg}" for loc, msg in found), "problems": found},
+        )
+
+
 def _problems(error: ValidationError) -> list[Problem]:
-    problems = [
-        Problem(loc=".".join(str(part) for part in item["loc"]), type=item["type"], msg=item["msg"])
-        for item in error.errors(include_url=False, include_input=False, include_context=False)
-    ]
+    problems = []
+    for item in error.errors(include_url=False, include_input=False, include_context=True):
+        base = ".".join(str(part) for part in item["loc"])
+        if item["type"] == "inconsistent":
+            for loc, msg in item.get("ctx", {}).get("problems", ()):
+                full = f"{base}.{loc}" if base else loc
+                problems.append(Problem(loc=full, type="inconsistent", msg=msg))
+        else:
+            problems.append(Problem(loc=base, type=item["type"], msg=item["msg"]))
     # pydantic drops an invalid item and then also reports the list as too short;
     # the item's own error is the one that helps.
     return [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -86,7 +87,7 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
                 {
                     "id": rule.id,
                     "title": rule.title,
-                    "on": rule.on,
+                    "fact": rule.on,
                     "when": rule.when_text,
                     "effect": rule.effect,
                     "element": rule.element,
@@ -113,12 +114,12 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
         else:
             effect = "note"
         out.write(f"\n  {rule.id} — {rule.title}\n")
-        out.write(f"    on {rule.on}: when {rule.when_text} → {effect}\n")
+        out.write(f"    fact {rule.on}: when {rule.when_text} → {effect}\n")
         out.write(f"    why: {' '.join(rule.rationale.split())}\n")
         out.write(f"    source: {rule.source}\n")
     if args.fields:
         for kind in ("episode", "case", "grade"):
-            out.write(f"\nFields of a {kind} fact\n")
+            out.write(f"\nFields of the {kind} fact\n")
             for spec in fields_for(kind).values():
                 out.write(f"  {spec.name} ({spec.type}): {spec.description}\n")
     return EXIT_OK
@@ -171,8 +172,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args, out)
         return code
+    except BrokenPipeError:
+        # The reader went away (`stalkrisk rules | head`): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except CaseValidationError as error:
-        err.write(f"stalkrisk: invalid case ({len(error.problems)} problems)\n")
+        count = len(error.problems)
+        err.write(f"stalkrisk: invalid case ({count} problem{'s' if count != 1 else ''})\n")
         for problem in error.problems:
             err.write(f"  {problem}\n")
         return EXIT_INVALID

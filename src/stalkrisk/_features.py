@@ -71,7 +71,9 @@ _EPISODE_FIELDS = (
 def _case_fields() -> tuple[FieldSpec, ...]:
     specs = [_count("contacts", "All contacts in the case.")]
     specs += [_count(f"{b.value}_contacts", f"Contacts showing {b.value}.") for b in Behaviour]
-    specs += [_count(f"{g}_contacts", f"Contacts showing a {g} behaviour.") for g in GROUPS]
+    specs += [
+        _count(f"{g}_contacts", f"Contacts showing a behaviour of the {g} group.") for g in GROUPS
+    ]
     specs += [
         FieldSpec(
             "max_distinct_behaviours",
@@ -97,6 +99,7 @@ def _case_fields() -> tuple[FieldSpec, ...]:
             "ongoing_pursuit_contacts",
             "Contacts happening now that show a pursuit behaviour (catalogue flag).",
         ),
+        _count("weapon_contacts", "Contacts in which a weapon was shown or mentioned."),
         _count("recent_physical_violence_contacts", "Physical violence within recent_days."),
         _count("recent_weapon_contacts", "Contacts with a weapon within recent_days."),
         _count("recent_threat_contacts", "Threats within recent_days."),
@@ -270,6 +273,8 @@ def extract(
             evidence["contacts_after_warning"].append(cid)
         if first_supervisor is not None and moment > first_supervisor:
             evidence["contacts_after_supervisor_warning"].append(cid)
+        if contact.weapon:
+            evidence["weapon_contacts"].append(cid)
         if contact.ongoing and not pursuit.isdisjoint(shown):
             evidence["ongoing_pursuit_contacts"].append(cid)
         if moment >= recent_from:

@@ -239,6 +239,11 @@ _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _construct_mapping,
 )
+# Dates stay text: a source such as "2004-01-01" is a citation, not a datetime.
+_UniqueKeyLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    yaml.SafeLoader.construct_yaml_str,  # type: ignore[type-var]
+)
 
 
 class _Reader:

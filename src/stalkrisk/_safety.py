@@ -4,7 +4,7 @@ Whatever a rule pack says, these must hold (docs/rules.md, "Safety floors"):
 
 * a threat, physical violence, property damage or a protection-order breach is
   never graded below ``police``;
-* ``reflective`` never appears with threat, fear or pattern.
+* fear or a pattern is never graded ``none`` or ``reflective``.
 
 A pack is probed with small cases that exercise each floor; a pack that
 grades any of them too low is rejected with a :class:`RulePackError`.
@@ -60,11 +60,21 @@ def _probes(pack: RulePack) -> list[tuple[str, Case, Callable[[Assessment], bool
     distinct = int(pack.parameter("pattern_min_distinct_behaviours"))
     stalking = [spec.code for spec in pack.behaviours if spec.group == "stalking"]
     at_police: Callable[[Assessment], bool] = lambda a: a.level is Level.POLICE  # noqa: E731
-    not_reflective: Callable[[Assessment], bool] = lambda a: a.level is not Level.REFLECTIVE  # noqa: E731
+    above_reflective: Callable[[Assessment], bool] = (  # noqa: E731
+        lambda a: a.level.rank > Level.REFLECTIVE.rank
+    )
     probes = [
         (f"a single '{code.value}' contact", _case([[code]]), at_police, "police")
         for code in (Behaviour.THREAT, Behaviour.PHYSICAL_VIOLENCE, Behaviour.PROPERTY_DAMAGE)
     ]
+    probes.append(
+        (
+            "significant fear with no contact",
+            _case([], fear=FearLevel.SIGNIFICANT),
+            above_reflective,
+            "above reflective",
+        )
+    )
     probes.append(
         (
             "a gift while a protection order is in force",
@@ -77,7 +87,7 @@ def _probes(pack: RulePack) -> list[tuple[str, Case, Callable[[Assessment], bool
         (
             "a gift with significant fear",
             _case([[Behaviour.GIFT]], fear=FearLevel.SIGNIFICANT),
-            not_reflective,
+            above_reflective,
             "above reflective",
         )
     )
@@ -89,7 +99,7 @@ def _probes(pack: RulePack) -> list[tuple[str, Case, Callable[[Assessment], bool
             (
                 "a course of conduct at the threshold",
                 _case(cycle, spacing_days=spacing),
-                lambda a: a.elements.pattern.present and a.level is not Level.REFLECTIVE,
+                lambda a: a.elements.pattern.present and above_reflective(a),
                 "pattern present and above reflective",
             )
         )
