@@ -97,6 +97,7 @@ def _contact(
     span_seconds: int,
     codes: list[Behaviour],
     max_behaviours: int,
+    flags: bool,
 ) -> Contact:
     shown = draw(st.lists(st.sampled_from(codes), min_size=1, max_size=max_behaviours, unique=True))
     ago = draw(st.integers(min_value=0, max_value=span_seconds))
@@ -107,9 +108,9 @@ def _contact(
         behaviours=tuple(shown),
         channel=draw(st.none() | st.sampled_from(Channel)),
         targets=tuple(draw(st.lists(st.sampled_from(Target), min_size=1, max_size=2, unique=True))),
-        ongoing=draw(st.booleans()) if ago == 0 else False,
-        weapon=draw(st.booleans()),
-        specific_threat=draw(st.booleans()) if threat else False,
+        ongoing=flags and ago == 0 and draw(st.booleans()),
+        weapon=flags and draw(st.booleans()),
+        specific_threat=flags and threat and draw(st.booleans()),
     )
 
 
@@ -120,8 +121,12 @@ def contacts(
     allowed_behaviours: Iterable[Behaviour | str] | None = None,
     max_behaviours: int = 3,
     contact_id: str = "c0",
+    incident_flags: bool = True,
 ) -> st.SearchStrategy[Contact]:
-    """One contact at most ``span_days`` before ``assessed_at`` (default 2025-01-01 UTC)."""
+    """One contact at most ``span_days`` before ``assessed_at`` (default 2025-01-01 UTC).
+
+    ``incident_flags=False`` keeps ``ongoing``, ``weapon`` and ``specific_threat`` off.
+    """
     _check(span_days >= 0, f"span_days={span_days!r} must not be negative")
     _check(max_behaviours >= 1, f"max_behaviours={max_behaviours!r} must be at least 1")
     moment = assessed_at or datetime(2025, 1, 1, tzinfo=UTC)
@@ -132,6 +137,7 @@ def contacts(
         span_seconds=round(span_days * _SECONDS_PER_DAY),
         codes=_codes(allowed_behaviours),
         max_behaviours=max_behaviours,
+        flags=incident_flags,
     )
 
 
@@ -234,6 +240,7 @@ def _case(
     risk_factors: bool | None,
     protection_order: bool | None,
     with_boundaries: bool,
+    incident_flags: bool,
 ) -> Case:
     moment = assessed_at or draw(assessment_times())
     count = draw(st.integers(min_value=min_contacts, max_value=max_contacts))
@@ -246,6 +253,7 @@ def _case(
                 span_seconds=span_seconds,
                 codes=codes,
                 max_behaviours=max_behaviours,
+                flags=incident_flags,
             )
         )
         for index in range(count)
@@ -283,6 +291,7 @@ def cases(
     risk_factors: bool | None = None,
     protection_order: bool | None = None,
     with_boundaries: bool = True,
+    incident_flags: bool = True,
 ) -> st.SearchStrategy[Case]:
     """Whole valid cases.
 
@@ -292,7 +301,8 @@ def cases(
     ``behaviours`` (default: all).  ``relationship`` and ``fear`` fix those;
     ``risk_factors`` fixes the four history risk factors; ``protection_order``
     fixes whether one is in force (None draws it); ``with_boundaries=False``
-    leaves out agreements and warnings.
+    leaves out agreements and warnings; ``incident_flags=False`` keeps every
+    contact's ``ongoing``, ``weapon`` and ``specific_threat`` off.
     """
     _check(0 <= min_contacts <= max_contacts, f"need 0 <= {min_contacts=} <= {max_contacts=}")
     _check(span_days >= 0, f"span_days={span_days!r} must not be negative")
@@ -312,6 +322,7 @@ def cases(
         risk_factors=risk_factors,
         protection_order=protection_order,
         with_boundaries=with_boundaries,
+        incident_flags=incident_flags,
     )
 
 
