@@ -31,7 +31,8 @@ def test_strategies_all_lists_exactly_the_public_names() -> None:
         name
         for name in _public_names(stalkrisk.strategies)
         if name == "STALKING_BEHAVIOURS"
-        or getattr(stalkrisk.strategies, name).__module__ == "stalkrisk.strategies"
+        or getattr(getattr(stalkrisk.strategies, name), "__module__", None)
+        == "stalkrisk.strategies"
     }
 
     assert set(stalkrisk.strategies.__all__) == public
