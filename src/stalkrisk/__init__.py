@@ -37,6 +37,7 @@ from ._case import (
     Target,
     parse_case,
 )
+from ._compare import Comparison, compare
 from ._examples import example_case
 from ._exceptions import CaseValidationError, EngineError, Problem, RulePackError, StalkriskError
 from ._ladder import Level
@@ -55,6 +56,7 @@ __all__ = [
     "Channel",
     "ClientHistory",
     "ClinicalState",
+    "Comparison",
     "Contact",
     "ElementFinding",
     "Elements",
@@ -76,6 +78,7 @@ __all__ = [
     "__version__",
     "assess",
     "assess_json",
+    "compare",
     "default_rule_pack",
     "example_case",
     "load_rule_pack",

@@ -118,6 +118,11 @@ class Assessment(_Out):
 
         return render_text(self)
 
+    def _repr_html_(self) -> str:
+        from ._html import assessment_html
+
+        return assessment_html(self)
+
     def __repr__(self) -> str:
         urgent = ", urgent" if self.urgent else ""
         return f"<Assessment {self.level.value}{urgent}: {len(self.rules_fired)} rules fired>"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
@@ -166,6 +166,13 @@ class Contact(_Model):
         default=False, description="The threat names a time, place or means; needs `threat`."
     )
 
+    def __repr__(self) -> str:
+        # Never the free text: reprs end up in logs and tracebacks.
+        flags = [f for f in ("ongoing", "weapon", "specific_threat") if getattr(self, f)]
+        shown = ",".join(b.value for b in self.behaviours)
+        extra = f" [{','.join(flags)}]" if flags else ""
+        return f"<Contact {self.id} {self.at.isoformat()} {shown}{extra}>"
+
     @model_validator(mode="after")
     def _check(self) -> Self:
         found = []
@@ -235,7 +242,11 @@ class Fear(_Model):
 
 
 class Case(_Model):
-    """One client and one clinician, as of ``assessed_at``."""
+    """One client and one clinician, as of ``assessed_at``.
+
+    Cases are immutable; the ``with_…`` methods return a validated variant for
+    what-if questions and leave the original untouched.
+    """
 
     assessed_at: AwareDatetime = Field(description="The reference time; never the wall clock.")
     client: ClientHistory
@@ -279,6 +290,61 @@ class Case(_Model):
                 found.append((f"client.{name}", "is after the day of assessed_at"))
         _raise_inconsistent(found)
         return self
+
+    def __repr__(self) -> str:
+        return (
+            f"<Case {self.client.relationship.value} client, {len(self.contacts)} contacts, "
+            f"fear {self.fear.level.value}, assessed at {self.assessed_at.isoformat()}>"
+        )
+
+    def _repr_html_(self) -> str:
+        from ._html import case_html
+
+        return case_html(self)
+
+    def _variant(self, **changes: Any) -> Case:
+        data = self.model_dump(mode="json")
+        data.update(changes)
+        return parse_case(data)
+
+    def with_contacts(self, *contacts: Contact | Mapping[str, Any]) -> Case:
+        """A copy with ``contacts`` added (models or mappings); ids must stay unique."""
+        added = [c.model_dump(mode="json") if isinstance(c, Contact) else dict(c) for c in contacts]
+        return self._variant(contacts=[*self.model_dump(mode="json")["contacts"], *added])
+
+    def without_contacts(self, *ids: str) -> Case:
+        """A copy without the contacts whose ids are given; unknown ids are an error."""
+        unknown = set(ids) - {c.id for c in self.contacts}
+        if unknown:
+            raise CaseValidationError(
+                [Problem(loc="contacts", type="unknown_id", msg=f"no contact with id {i!r}")
+                 for i in sorted(unknown)]
+            )  # fmt: skip
+        kept = [c.model_dump(mode="json") for c in self.contacts if c.id not in ids]
+        return self._variant(contacts=kept)
+
+    def with_fear(
+        self, level: FearLevel | str | None = None, *, family_afraid: bool | None = None
+    ) -> Case:
+        """A copy with the fear report changed (only what is given changes)."""
+        fear = self.fear.model_dump(mode="json")
+        if level is not None:
+            fear["level"] = FearLevel(level).value
+        if family_afraid is not None:
+            fear["family_afraid"] = family_afraid
+        return self._variant(fear=fear)
+
+    def with_client(self, **changes: Any) -> Case:
+        """A copy with client-history fields changed, e.g. ``with_client(prior_violence=True)``."""
+        client = self.client.model_dump(mode="json")
+        client.update(
+            {k: v.isoformat() if isinstance(v, datetime | date) else v for k, v in changes.items()}
+        )
+        return self._variant(client=client)
+
+    def assessed_on(self, assessed_at: datetime) -> Case:
+        """A copy assessed at another time (for example a week later)."""
+        return self._variant(assessed_at=assessed_at.isoformat())
 
 
 def _raise_inconsistent(found: list[tuple[str, str]]) -> None:
