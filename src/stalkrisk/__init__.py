@@ -44,6 +44,7 @@ from ._ladder import Level
 from ._registry import default_rule_pack, load_rule_pack
 from ._rulepack import RulePack
 from ._version import __version__
+from .batch import assess_many
 
 __all__ = [
     "Action",
@@ -78,6 +79,7 @@ __all__ = [
     "__version__",
     "assess",
     "assess_json",
+    "assess_many",
     "compare",
     "default_rule_pack",
     "example_case",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "CaseValidationError",
@@ -48,6 +49,10 @@ class CaseValidationError(StalkriskError, ValueError):
         lines = "\n".join(f"  {p}" for p in self.problems)
         super().__init__(f"invalid case: {count} problem{'s' if count != 1 else ''}\n{lines}")
 
+    def __reduce__(self) -> tuple[type[CaseValidationError], tuple[tuple[Problem, ...]]]:
+        # Survives pickling, so batch workers can hand it back to the caller.
+        return (type(self), (self.problems,))
+
 
 class RulePackError(StalkriskError, ValueError):
     """A rule pack is invalid.  ``file``, ``rule_id`` and ``field`` say where."""
@@ -66,10 +71,27 @@ class RulePackError(StalkriskError, ValueError):
             where += f", field {field}"
         super().__init__(f"{where}: {msg}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_rule_pack_error, (self.msg, self.file, self.rule_id, self.field))
+
 
 class EngineError(StalkriskError, RuntimeError):
     """The rule engine failed while assessing; no assessment is returned (fail closed)."""
 
     def __init__(self, msg: str, *, rule_pack: str) -> None:
         self.rule_pack = rule_pack
+        self.msg = msg
         super().__init__(f"rule pack {rule_pack!r}: {msg}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_engine_error, (self.msg, self.rule_pack))
+
+
+def _rebuild_rule_pack_error(
+    msg: str, file: str, rule_id: str | None, field: str | None
+) -> RulePackError:
+    return RulePackError(msg, file=file, rule_id=rule_id, field=field)
+
+
+def _rebuild_engine_error(msg: str, rule_pack: str) -> EngineError:
+    return EngineError(msg, rule_pack=rule_pack)

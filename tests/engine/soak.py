@@ -41,16 +41,16 @@ def rss_mb() -> float:
     return pages * resource.getpagesize() / 1e6
 
 
-def generate(seed: int) -> stalkrisk.Case:
-    """One valid case; the seed decides everything."""
+def generate(seed: int, max_contacts: int = 200) -> stalkrisk.Case:
+    """One valid case with up to ``max_contacts`` contacts; the seed decides everything."""
     rng = random.Random(seed)
     shape = rng.random()
     if shape < 0.05:
         count, codes = 0, CODES
     elif shape < 0.15:
-        count, codes = rng.randint(1, 30), BOUNDARY
+        count, codes = rng.randint(1, min(30, max_contacts)), BOUNDARY
     else:
-        count, codes = rng.randint(0, 200), CODES
+        count, codes = rng.randint(0, max_contacts), CODES
     horizon = rng.choice([3, 20, 60, 400])
     contacts = []
     for index in range(count):

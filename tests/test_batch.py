@@ -1,0 +1,93 @@
+"""Batch assessment across processes: same answers, same order, clear errors."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from builders import case, contact
+
+import stalkrisk
+from stalkrisk import batch, vignettes
+
+CASES = [vignettes.load(name).case for name in vignettes.names()]
+
+
+@pytest.fixture(scope="module")
+def sequential() -> list[str]:
+    return [stalkrisk.assess(c).model_dump_json() for c in CASES]
+
+
+def test_assess_many_in_processes_matches_sequential_in_order(sequential: list[str]) -> None:
+    results = stalkrisk.assess_many(CASES * 3, workers=2, chunk_size=4)
+
+    assert [r.model_dump_json() for r in results] == sequential * 3
+
+
+def test_assess_many_in_process_matches_sequential(sequential: list[str]) -> None:
+    results = stalkrisk.assess_many(iter(CASES), workers=1)
+
+    assert [r.model_dump_json() for r in results] == sequential
+
+
+def test_assess_many_accepts_json_and_mappings() -> None:
+    inputs = [CASES[0].model_dump_json(), CASES[0].model_dump(mode="json"), CASES[0]]
+
+    levels = {r.level for r in stalkrisk.assess_many(inputs, workers=2)}
+
+    assert len(levels) == 1
+
+
+def test_an_invalid_case_raises_its_validation_error_from_a_worker() -> None:
+    bad = case(contact("a", 0))
+
+    with pytest.raises(stalkrisk.CaseValidationError) as caught:
+        stalkrisk.assess_many([CASES[0], bad], workers=2, chunk_size=1)
+
+    assert caught.value.problems[0].loc == "contacts.0.behaviours"
+
+
+def test_assess_many_uses_a_custom_pack_in_workers() -> None:
+    pack = stalkrisk.default_rule_pack()
+
+    results = stalkrisk.assess_many(CASES[:4], workers=2, rule_pack=pack)
+
+    assert {r.rule_pack.sha256 for r in results} == {pack.sha256}
+
+
+def test_workers_below_one_are_refused() -> None:
+    with pytest.raises(ValueError, match="workers=0"):
+        stalkrisk.assess_many(CASES, workers=0)
+
+
+def test_progress_bar_runs_with_tqdm() -> None:
+    results = stalkrisk.assess_many(CASES[:3], workers=1, progress=True)
+
+    assert len(results) == 3
+
+
+def test_summary_has_one_row_per_assessment_with_the_key_columns() -> None:
+    results = [stalkrisk.assess(c) for c in CASES]
+
+    frame = batch.summary(results)
+
+    assert len(frame) == len(CASES)
+    assert list(frame["level"]) == [r.level.value for r in results]
+    for column in ("urgent", "pattern", "threat", "fear", "threshold_met", "span_days"):
+        assert column in frame.columns
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        stalkrisk.CaseValidationError([stalkrisk.Problem("contacts.0.at", "missing", "m")]),
+        stalkrisk.RulePackError("bad", file="p.yaml", rule_id="r", field="when"),
+        stalkrisk.EngineError("failed", rule_pack="p"),
+    ],
+)
+def test_errors_survive_pickling(error: stalkrisk.StalkriskError) -> None:
+    copy = pickle.loads(pickle.dumps(error))
+
+    assert type(copy) is type(error)
+    assert str(copy) == str(error)
+    assert vars(copy) == vars(error)
