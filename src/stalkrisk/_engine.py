@@ -1,32 +1,36 @@
-"""The durable-rules adapter: the only module that imports the engine.
+"""The durable-rules adapter: the only module that touches the engine.
 
 durable-rules 2.0.28 crashes or silently drops actions when used as its README
-shows (see docs/engine.md and ../shared/DURABLE_RULES.md).  This module keeps
-every guard in one place:
+shows (see docs/engine.md and ../shared/DURABLE_RULES.md).  This module drives
+the engine's compiled core, ``durable_rules_engine``, directly, and keeps every
+guard in one place:
 
-* an own host whose background dispatch threads never start (hazard 1);
+* no ``Host`` at all, so no background dispatch threads and no timers; the
+  actions a fact triggers are read back synchronously, in the calling thread,
+  right after it is asserted (hazards 1 and 9);
 * one process-wide lock, so at most one engine session is open at any time and
-  sessions can never be deleted out of order;
-* a sentinel fact asserted first in every session, whose no-op rule makes sure
-  an action has run before the session is deleted (hazard 2);
+  sessions are always deleted in the reverse order of creation;
+* a sentinel fact asserted first in every session, whose rule must fire, so an
+  action has run before the session is deleted (hazard 2);
 * rules are single-fact conditions on constants; no joins (hazard 3);
 * facts are asserted one by one, never in batches (hazard 5), carry no ``id``
   property (hazard 4), and hold only numbers and strings (hazard 6);
-* session ids come from a process-wide counter and never repeat (hazard 8);
-* action callbacks never raise into the engine (which would swallow the error);
-  a failure is recorded and re-raised as :class:`EngineError` (fail closed).
+* a duplicate or deferred fact, or any engine error, is an :class:`EngineError`
+  (fail closed); session ids come from a process-wide counter (hazard 8).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from durable import engine as _durable  # type: ignore[import-untyped]
+import durable_rules_engine as _core  # type: ignore[import-not-found]
 
 from ._exceptions import EngineError
 from ._rulepack import AllOf, AnyOf, Comparison, Condition
@@ -36,16 +40,22 @@ __all__ = ["CompiledRuleset", "EngineRule", "Firing", "Session", "compile_rulese
 _SENTINEL_RULE = "sentinel"
 _SENTINEL_FACT: dict[str, Any] = {"$begin": 1}
 _OPERATORS = {"ne": "$neq", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
+# Result codes of the engine's assert_fact (durable-rules src/rules/rules.h).
+_OK, _NOT_HANDLED, _OBSERVED, _DEFERRED = 0, 1, 2, 3
 
 
-class _Host(_durable.Host):  # type: ignore[misc]
-    """A durable-rules host that never starts its background dispatch threads."""
+class _Native:
+    """The engine functions this adapter calls, in one place (tests replace them)."""
 
-    def _run(self) -> None:
-        return None
+    create_ruleset = staticmethod(_core.create_ruleset)
+    assert_fact = staticmethod(_core.assert_fact)
+    start_action_for_state = staticmethod(_core.start_action_for_state)
+    complete_and_start_action = staticmethod(_core.complete_and_start_action)
+    delete_state = staticmethod(_core.delete_state)
+    get_state = staticmethod(_core.get_state)
 
 
-_HOST = _Host()
+_NATIVE = _Native()
 _LOCK = threading.RLock()
 _SESSION_IDS = itertools.count(1)
 _REGISTRY: dict[str, CompiledRuleset] = {}
@@ -75,6 +85,16 @@ class Firing:
     index: int
 
 
+_ACTION_NAME = re.compile(r'\{"([A-Za-z0-9_]+)":')
+
+
+def _action_name(actions: str) -> str:
+    match = _ACTION_NAME.match(actions)
+    if match is None:
+        raise ValueError("unreadable action result")
+    return match.group(1)
+
+
 def _engine_value(value: int | float | bool | str) -> int | float | str:
     # Booleans travel as 1/0: the engine compares mixed types as strings.
     return int(value) if isinstance(value, bool) else value
@@ -100,7 +120,6 @@ class Session:
         self.sid = sid
         self.firings: list[Firing] = []
         self._seen: set[Firing] = set()
-        self.failure: BaseException | None = None
 
     def record(self, firing: Firing) -> None:
         # A `$or` condition fires once per true branch; one firing is enough.
@@ -108,25 +127,39 @@ class Session:
             self._seen.add(firing)
             self.firings.append(firing)
 
+    def _fail(self, what: str) -> EngineError:
+        return EngineError(what, rule_pack=self._ruleset.pack)
+
     def assert_fact(self, fact: Mapping[str, int | float | str]) -> None:
-        """Assert one flat fact and run the actions it triggers, synchronously."""
+        """Assert one flat fact and read back every rule it fires, synchronously."""
         if "id" in fact or "sid" in fact:
-            raise EngineError("a fact must not carry 'id' or 'sid'", rule_pack=self._ruleset.pack)
+            raise self._fail("a fact must not carry 'id' or 'sid'")
         message = dict(fact)
         message["sid"] = self.sid
+        handle = self._ruleset.handle
         try:
-            _HOST.assert_fact(self._ruleset.name, message)
-        except _durable.MessageNotHandledException:
-            pass  # no rule matched this single fact; nothing was lost
+            code, state = _NATIVE.assert_fact(handle, json.dumps(message))
         except Exception as error:
-            raise EngineError(
-                f"the engine failed ({type(error).__name__})", rule_pack=self._ruleset.pack
-            ) from None
-        if self.failure is not None:
-            raise EngineError(
-                f"a rule action failed ({type(self.failure).__name__})",
-                rule_pack=self._ruleset.pack,
-            ) from None
+            raise self._fail(f"the engine failed ({type(error).__name__})") from None
+        if code == _NOT_HANDLED:
+            return  # no rule matched this single fact; nothing was lost
+        if code != _OK:
+            # A duplicate fact would not fire again; a deferred one would wait for a
+            # dispatcher that never runs.  Either way a rule could be lost.
+            raise self._fail(f"the engine did not take a fact (code {code})")
+        kind, index = str(fact.get("kind", "sentinel")), int(fact.get("index", 0))
+        try:
+            started = _NATIVE.start_action_for_state(handle, state)
+            actions = started[1] if started else None
+            while actions:
+                # One action per result, `{"<rule name>":{"m":{<this fact>}}}`; every
+                # rule reads a single fact, so the fact is the one just asserted.
+                self.record(self._ruleset.firing(_action_name(actions), kind, index))
+                actions = _NATIVE.complete_and_start_action(handle, state)
+        except EngineError:
+            raise
+        except Exception as error:
+            raise self._fail(f"a rule action failed ({type(error).__name__})") from None
 
 
 class CompiledRuleset:
@@ -136,40 +169,26 @@ class CompiledRuleset:
         self.name = name
         self.pack = pack
         self.rule_ids = tuple(rule.rule_id for rule in rules)
-        self._current: Session | None = None
-        definition: dict[str, Any] = {
-            _SENTINEL_RULE: {"all": [{"m": _SENTINEL_FACT}], "run": self._on_sentinel}
-        }
+        self._by_name = {f"r{position}": rule.rule_id for position, rule in enumerate(rules)}
+        definition: dict[str, Any] = {_SENTINEL_RULE: {"all": [{"m": _SENTINEL_FACT}]}}
         for position, rule in enumerate(rules):
             condition = {"$and": [{"kind": rule.kind}, _compile_condition(rule.when)]}
-            definition[f"r{position}"] = {
-                "all": [{"m": condition}],
-                "run": self._action(rule.rule_id),
-            }
+            definition[f"r{position}"] = {"all": [{"m": condition}]}
         try:
-            _HOST.register_rulesets({name: definition})
+            self.handle: int = _NATIVE.create_ruleset(name, json.dumps(definition))
         except Exception as error:
             raise EngineError(
                 f"the engine refused the ruleset ({type(error).__name__})", rule_pack=pack
             ) from None
 
-    def _on_sentinel(self, closure: Any) -> None:
-        session = self._current
-        if session is not None:
-            session.record(Firing(_SENTINEL_RULE, "sentinel", 0))
-
-    def _action(self, rule_id: str) -> Any:
-        def action(closure: Any) -> None:
-            session = self._current
-            if session is None:
-                return
-            try:
-                fact = closure.m
-                session.record(Firing(rule_id, str(fact["kind"]), int(fact["index"])))
-            except BaseException as error:
-                session.failure = error
-
-        return action
+    def firing(self, name: str, kind: str, index: int) -> Firing:
+        """The firing an engine action result stands for; unknown names fail closed."""
+        if name == _SENTINEL_RULE:
+            return Firing(_SENTINEL_RULE, "sentinel", 0)
+        rule_id = self._by_name.get(name)
+        if rule_id is None:
+            raise EngineError(f"the engine reported an unknown rule {name!r}", rule_pack=self.pack)
+        return Firing(rule_id, kind, index)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -177,13 +196,12 @@ class CompiledRuleset:
         global _open_sessions
         with _LOCK:
             session = Session(self, f"stalkrisk-{next(_SESSION_IDS)}")
-            self._current = session
             _open_sessions += 1
             try:
                 session.assert_fact(_SENTINEL_FACT)
-                if not session.firings or session.firings[0].rule_id != _SENTINEL_RULE:
+                if [f.rule_id for f in session.firings] != [_SENTINEL_RULE]:
                     raise EngineError("the sentinel rule did not fire", rule_pack=self.pack)
-                del session.firings[0]
+                session.firings.clear()
                 yield session
             except BaseException:
                 # The first error is the one to report; deleting is best effort now.
@@ -192,18 +210,25 @@ class CompiledRuleset:
             else:
                 self._delete(session.sid, quiet=False)
             finally:
-                self._current = None
                 _open_sessions -= 1
 
     def _delete(self, sid: str, *, quiet: bool) -> None:
         try:
-            _HOST.delete_state(self.name, sid)
+            _NATIVE.delete_state(self.handle, sid)
         except Exception as error:
             if not quiet:
                 raise EngineError(
                     f"the engine could not delete a session ({type(error).__name__})",
                     rule_pack=self.pack,
                 ) from None
+
+    def session_exists(self, sid: str) -> bool:
+        """Whether the engine still holds state for ``sid`` (for tests and diagnostics)."""
+        try:
+            _NATIVE.get_state(self.handle, sid)
+        except Exception:
+            return False
+        return True
 
 
 def compile_ruleset(name: str, pack: str, rules: Sequence[EngineRule]) -> CompiledRuleset:

@@ -18,7 +18,7 @@ from ._case import Case
 from ._engine import CompiledRuleset, EngineRule, Firing, compile_ruleset
 from ._features import ELEMENTS, CaseFeatures, Episode, extract, fields_for, widest_episode
 from ._ladder import Level
-from ._rulepack import Rule, RulePack, condition_fields
+from ._rulepack import Rule, RulePack
 from ._version import __version__
 
 __all__ = ["compile_pack", "evaluate"]
@@ -76,7 +76,7 @@ class _Evidence:
             return set(self._features.episodes[firing.index].contact_ids)
         ids: set[str] = set()
         specs = fields_for(rule.on)
-        for name in condition_fields(rule.when):
+        for name in rule.fields:
             if name in self.elements:
                 ids |= self.elements[name]
             elif specs[name].evidence:

@@ -149,6 +149,11 @@ class Rule:
         return "level" if self.level is not None else "note"
 
     @cached_property
+    def fields(self) -> tuple[str, ...]:
+        """Every field the condition tests, in order."""
+        return condition_fields(self.when)
+
+    @cached_property
     def when_text(self) -> str:
         """The condition as one readable line."""
         return describe_condition(self.when, fields_for(self.on))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
 from typing import Any
 
 import pytest
@@ -14,28 +14,22 @@ from stalkrisk import _engine
 THREAT = (contact("a", 0, "threat"),)
 
 
-@pytest.fixture
-def restore_host() -> Iterator[None]:
-    saved = {name: getattr(_engine._HOST, name) for name in ("assert_fact", "delete_state")}
-    yield
-    for name, value in saved.items():
-        setattr(_engine._HOST, name, value)
-
-
 def _raise_on(kind: str) -> Any:
-    original = _engine._HOST.assert_fact
+    original = _engine._NATIVE.assert_fact
 
-    def failing(name: str, fact: dict[str, Any], complete: object = None) -> object:
-        if fact.get("kind") == kind:
+    def failing(handle: int, text: str) -> object:
+        if json.loads(text).get("kind") == kind:
             raise RuntimeError("injected engine fault")
-        return original(name, fact, complete)
+        return original(handle, text)
 
     return failing
 
 
 @pytest.mark.parametrize("kind", ["case", "grade"])
-def test_an_engine_fault_raises_engine_error_naming_the_pack(restore_host: None, kind: str) -> None:
-    _engine._HOST.assert_fact = _raise_on(kind)
+def test_an_engine_fault_raises_engine_error_naming_the_pack(
+    monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    monkeypatch.setattr(_engine._NATIVE, "assert_fact", _raise_on(kind))
 
     with pytest.raises(stalkrisk.EngineError) as caught:
         assess(*THREAT)
@@ -45,8 +39,8 @@ def test_an_engine_fault_raises_engine_error_naming_the_pack(restore_host: None,
     assert isinstance(caught.value, stalkrisk.StalkriskError)
 
 
-def test_an_engine_fault_leaves_no_session_open(restore_host: None) -> None:
-    _engine._HOST.assert_fact = _raise_on("grade")
+def test_an_engine_fault_leaves_no_session_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_engine._NATIVE, "assert_fact", _raise_on("grade"))
 
     with pytest.raises(stalkrisk.EngineError):
         assess(*THREAT)
@@ -54,18 +48,48 @@ def test_an_engine_fault_leaves_no_session_open(restore_host: None) -> None:
     assert _engine.open_sessions() == 0
 
 
-def test_the_next_call_after_a_fault_works_normally(restore_host: None) -> None:
-    _engine._HOST.assert_fact = _raise_on("grade")
-    with pytest.raises(stalkrisk.EngineError):
-        assess(*THREAT)
-    _engine._HOST.assert_fact = type(_engine._HOST).assert_fact.__get__(_engine._HOST)
+def test_the_next_call_after_a_fault_works_normally(monkeypatch: pytest.MonkeyPatch) -> None:
+    with monkeypatch.context() as patch:
+        patch.setattr(_engine._NATIVE, "assert_fact", _raise_on("grade"))
+        with pytest.raises(stalkrisk.EngineError):
+            assess(*THREAT)
 
     assert assess(*THREAT).level is stalkrisk.Level.POLICE
 
 
-def test_a_failing_rule_action_raises_instead_of_being_swallowed(
+def test_a_fault_while_reading_actions_raises_engine_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    original = _engine._NATIVE.complete_and_start_action
+    calls = [0]
+
+    def failing(handle: int, state: int) -> object:
+        calls[0] += 1
+        if calls[0] > 1:
+            raise RuntimeError("injected fault in the action loop")
+        return original(handle, state)
+
+    monkeypatch.setattr(_engine._NATIVE, "complete_and_start_action", failing)
+
+    with pytest.raises(stalkrisk.EngineError, match="a rule action failed"):
+        assess(*THREAT)
+    assert _engine.open_sessions() == 0
+
+
+def test_an_unreadable_action_result_raises_engine_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = _engine._NATIVE.complete_and_start_action
+
+    def garbled(handle: int, state: int) -> object:
+        result = original(handle, state)
+        return "not json" if result else result
+
+    monkeypatch.setattr(_engine._NATIVE, "complete_and_start_action", garbled)
+
+    with pytest.raises(stalkrisk.EngineError):
+        assess(*THREAT)
+
+
+def test_a_recording_failure_raises_engine_error(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(self: _engine.Session, firing: _engine.Firing) -> None:
         if firing.rule_id != "sentinel":
             raise ValueError("injected action fault")
@@ -78,26 +102,43 @@ def test_a_failing_rule_action_raises_instead_of_being_swallowed(
     assert _engine.open_sessions() == 0
 
 
-def test_a_failing_session_delete_raises_engine_error(restore_host: None) -> None:
-    def failing(name: str, sid: str | None = None) -> None:
+@pytest.mark.parametrize("code", [2, 3])
+def test_a_duplicate_or_deferred_fact_fails_closed(
+    monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    original = _engine._NATIVE.assert_fact
+
+    def refusing(handle: int, text: str) -> object:
+        if json.loads(text).get("kind") == "grade":
+            return (code, 0)
+        return original(handle, text)
+
+    monkeypatch.setattr(_engine._NATIVE, "assert_fact", refusing)
+
+    with pytest.raises(stalkrisk.EngineError, match=f"code {code}"):
+        assess(*THREAT)
+
+
+def test_a_failing_session_delete_raises_engine_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(handle: int, sid: str) -> None:
         raise RuntimeError("injected delete fault")
 
-    _engine._HOST.delete_state = failing
+    monkeypatch.setattr(_engine._NATIVE, "delete_state", failing)
 
     with pytest.raises(stalkrisk.EngineError, match="could not delete"):
         assess(*THREAT)
     assert _engine.open_sessions() == 0
 
 
-def test_a_sentinel_that_does_not_fire_is_an_engine_error(restore_host: None) -> None:
-    original = _engine._HOST.assert_fact
+def test_a_sentinel_that_does_not_fire_is_an_engine_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = _engine._NATIVE.assert_fact
 
-    def dropping(name: str, fact: dict[str, Any], complete: object = None) -> object:
-        if "$begin" in fact:
-            return None
-        return original(name, fact, complete)
+    def dropping(handle: int, text: str) -> object:
+        if "$begin" in json.loads(text):
+            return (1, 0)
+        return original(handle, text)
 
-    _engine._HOST.assert_fact = dropping
+    monkeypatch.setattr(_engine._NATIVE, "assert_fact", dropping)
 
     with pytest.raises(stalkrisk.EngineError, match="sentinel"):
         assess(*THREAT)

@@ -6,6 +6,8 @@ code 0, so a segfault fails the test instead of killing the test run.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from builders import assess, at, contact, fired
 from subprocess_run import describe, run_isolated
@@ -198,28 +200,50 @@ def test_fact_values_are_numbers_or_strings_only() -> None:
     assert all(type(v) in (int, float, str) for v in values.values())
 
 
-def test_session_ids_are_unique_and_engine_state_is_gone_after_each_call() -> None:
+def test_session_ids_are_unique_and_engine_state_is_gone_after_each_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Guard: a fresh session id per call, deleted in `finally`."""
     ruleset = _compiled_pack()
     seen: list[str] = []
-    original = _engine._HOST.assert_fact
+    original = _engine._NATIVE.assert_fact
 
-    def spy(name: str, fact: dict[str, object], complete: object = None) -> object:
-        seen.append(str(fact["sid"]))
-        return original(name, fact, complete)
+    def spy(handle: int, text: str) -> object:
+        seen.append(json.loads(text)["sid"])
+        return original(handle, text)
 
-    _engine._HOST.assert_fact = spy
-    try:
-        for n in range(50):
-            assess(contact("a", 0, "gift"), contact("b", n, "following"))
-    finally:
-        _engine._HOST.assert_fact = original
+    monkeypatch.setattr(_engine._NATIVE, "assert_fact", spy)
+    for n in range(50):
+        assess(contact("a", 0, "gift"), contact("b", n, "following"))
 
     sids = list(dict.fromkeys(seen))
     assert len(sids) == 50
-    for sid in sids:
-        with pytest.raises(Exception, match="309"):
-            _engine._HOST.get_state(ruleset.name, sid)
+    assert not any(ruleset.session_exists(sid) for sid in sids)
+
+
+def test_a_session_exists_while_it_is_open() -> None:
+    """Guard check: `session_exists` sees live sessions, so the test above means something."""
+    ruleset = _compiled_pack()
+
+    with ruleset.session() as session:
+        assert ruleset.session_exists(session.sid)
+    assert not ruleset.session_exists(session.sid)
+
+
+def test_no_host_and_no_background_threads_are_created() -> None:
+    """Guard: the adapter never loads durable's Host, so no dispatch thread can exist."""
+    done = run_isolated(
+        """
+        import sys, threading
+        import stalkrisk
+        from builders import case, contact
+        stalkrisk.assess(case(contact("a", 0, "threat")))
+        assert "durable.engine" not in sys.modules, "the Host module was imported"
+        assert threading.active_count() == 1, threading.enumerate()
+        """
+    )
+
+    assert done.returncode == 0, describe(done)
 
 
 def test_ruleset_names_are_unique_per_pack_content() -> None:

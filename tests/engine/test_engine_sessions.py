@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import threading
-from typing import Any
 
 from builders import case, contact
 
@@ -22,14 +22,15 @@ def test_open_sessions_stay_within_the_thread_count_and_drop_to_zero() -> None:
     peak = [0]
     sids: list[str] = []
     lock = threading.Lock()
-    original = _engine._HOST.assert_fact
+    original = _engine._NATIVE.assert_fact
 
-    def spy(name: str, fact: dict[str, Any], complete: object = None) -> object:
+    def spy(handle: int, text: str) -> object:
+        fact = json.loads(text)
         with lock:
             peak[0] = max(peak[0], _engine.open_sessions())
             if "$begin" in fact:
                 sids.append(str(fact["sid"]))
-        return original(name, fact, complete)
+        return original(handle, text)
 
     errors: list[BaseException] = []
 
@@ -40,7 +41,7 @@ def test_open_sessions_stay_within_the_thread_count_and_drop_to_zero() -> None:
         except BaseException as error:
             errors.append(error)
 
-    _engine._HOST.assert_fact = spy
+    _engine._NATIVE.assert_fact = spy  # type: ignore[method-assign]
     try:
         threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
         for thread in threads:
@@ -48,7 +49,7 @@ def test_open_sessions_stay_within_the_thread_count_and_drop_to_zero() -> None:
         for thread in threads:
             thread.join()
     finally:
-        _engine._HOST.assert_fact = original
+        _engine._NATIVE.assert_fact = original  # type: ignore[method-assign]
 
     assert errors == []
     assert 1 <= peak[0] <= THREADS
