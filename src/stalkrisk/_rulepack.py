@@ -17,8 +17,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, NoReturn, TypeAlias
 
-import yaml
-
 from ._case import Behaviour, Relationship
 from ._exceptions import RulePackError
 from ._features import ELEMENTS, GROUPS, FactKind, FieldSpec, fields_for
@@ -203,52 +201,6 @@ class RulePack:
             f"RulePack(name={self.name!r}, version={self.version!r}, "
             f"rules={len(self.rules)}, sha256={self.sha256[:12]!r}…)"
         )
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys and aliases.
-
-    A rule pack needs neither; refusing aliases also rules out recursive
-    documents and exponential "billion laughs" expansion.
-    """
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.events.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed in a rule pack", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node)
-        if not isinstance(key, str):
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"key {key!r} is not text (YAML reads bare on/off/yes/no as true/false; quote it)",
-                key_node.start_mark,
-            )
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        mapping[key] = loader.construct_object(value_node)
-    return mapping
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,
-)
-# Dates stay text: a source such as "2004-01-01" is a citation, not a datetime.
-_UniqueKeyLoader.add_constructor(
-    "tag:yaml.org,2002:timestamp",
-    yaml.SafeLoader.construct_yaml_str,  # type: ignore[type-var]
-)
 
 
 class _Reader:
@@ -586,6 +538,11 @@ def _unique_json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _read_document(path: Path, file: str) -> Any:
+    # YAML is imported here, not at module level: `import stalkrisk` stays fast.
+    import yaml
+
+    from ._yaml import load_yaml
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -595,7 +552,7 @@ def _read_document(path: Path, file: str) -> Any:
     try:
         if path.suffix == ".json":
             return json.loads(text, object_pairs_hook=_unique_json_object)
-        return yaml.load(text, Loader=_UniqueKeyLoader)
+        return load_yaml(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

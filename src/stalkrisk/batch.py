@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
 from ._api import assess
@@ -81,6 +79,9 @@ def assess_many(
     if count == 1:
         flat: Iterator[Assessment] = (assess(case, rule_pack=rule_pack) for case in cases)
         return list(_progress(flat, total) if progress else flat)
+
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
 
     with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
         chunked = pool.map(_assess_chunk, _chunks(cases, size), _repeat(rule_pack))

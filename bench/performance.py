@@ -1,0 +1,143 @@
+"""The performance table of docs/performance.md, measured on this machine.
+
+Run by hand (not a test):  .venv/bin/python bench/performance.py [--quick]
+
+Reports medians over repeated runs of:
+* one ``assess()`` call for 1, 10, 20, 100, 1,000 and 10,000 contacts, split into
+  the plain-Python feature extraction and the rest (engine session + explanation);
+* the growth from 1,000 to 10,000 contacts against n and n log n;
+* batch throughput of ``assess_many`` on all cores for 20-contact cases;
+* ``import stalkrisk`` in a fresh interpreter;
+* ``stalkrisk assess`` end to end on the bundled example;
+* peak resident memory of this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import stalkrisk
+from stalkrisk import _evaluate, _registry
+
+ROOT = Path(__file__).resolve().parents[1]
+CODES = [
+    b.value
+    for b in stalkrisk.Behaviour
+    if b.value not in ("threat", "physical_violence", "property_damage")
+]
+
+
+def make_case(n: int, seed: int = 1) -> stalkrisk.Case:
+    """``n`` contacts spread over a year, no threats, a former client."""
+    rng = random.Random(seed)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    contacts = [
+        {
+            "id": f"c{i}",
+            "at": start + timedelta(seconds=rng.randrange(365 * 86_400)),
+            "behaviours": rng.sample(CODES, rng.randint(1, 2)),
+            "note": "free text " * 5,
+        }
+        for i in range(n)
+    ]
+    return stalkrisk.Case.model_validate(
+        {
+            "assessed_at": start + timedelta(days=366),
+            "client": {"relationship": "former"},
+            "contacts": contacts,
+            "fear": {"level": "some"},
+        }
+    )
+
+
+def median_seconds(run: Callable[[], object], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def assess_rows(sizes: list[int], budget: float) -> dict[int, float]:
+    pack, _ = _registry.compiled(stalkrisk.default_rule_pack())
+    medians = {}
+    print("| contacts | assess() median | features | engine + explanation | engine share |")
+    print("|---:|---:|---:|---:|---:|")
+    for n in sizes:
+        case = make_case(n)
+        stalkrisk.assess(case)
+        single = median_seconds(lambda c=case: stalkrisk.assess(c), 3)
+        repeat = max(5, min(2_000, int(budget / max(single, 1e-6))))
+        total = median_seconds(lambda c=case: stalkrisk.assess(c), repeat)
+        features = median_seconds(lambda c=case: _evaluate._features(c, pack), repeat)
+        rest = max(total - features, 0.0)
+        medians[n] = total
+        print(
+            f"| {n:,} | {total * 1e3:.3f} ms | {features * 1e3:.3f} ms | {rest * 1e3:.3f} ms "
+            f"| {rest / total:.0%} |"
+        )
+    return medians
+
+
+def scaling(medians: dict[int, float]) -> None:
+    ratio = medians[10_000] / medians[1_000]
+    nlogn = (10_000 * math.log(10_000)) / (1_000 * math.log(1_000))
+    print(f"\n1,000 → 10,000 contacts: time ×{ratio:.1f} (n: ×10.0, n log n: ×{nlogn:.1f})")
+
+
+def batch_throughput(count: int) -> None:
+    cases = [make_case(20, seed) for seed in range(count)]
+    stalkrisk.assess_many(cases[:50])  # start-up of the worker processes is not throughput
+    started = time.perf_counter()
+    stalkrisk.assess_many(cases)
+    elapsed = time.perf_counter() - started
+    print(
+        f"\nbatch: {count:,} cases of 20 contacts on {os.cpu_count()} cores in {elapsed:.2f} s "
+        f"= {count / elapsed:,.0f} cases/s (including process start-up)"
+    )
+
+
+def fresh(command: list[str], repeat: int) -> float:
+    def run() -> None:
+        subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+
+    return median_seconds(run, repeat)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller counts, shorter budget")
+    args = parser.parse_args()
+    budget = 0.5 if args.quick else 2.0
+    sizes = [1, 10, 20, 100, 1_000, 10_000]
+    print(f"stalkrisk {stalkrisk.__version__}, Python {sys.version.split()[0]}, "
+          f"{os.cpu_count()} cores\n")  # fmt: skip
+    medians = assess_rows(sizes, budget)
+    scaling(medians)
+    batch_throughput(2_000 if args.quick else 20_000)
+    python = sys.executable
+    baseline = fresh([python, "-c", "pass"], 5)
+    imported = fresh([python, "-c", "import stalkrisk"], 7)
+    print(f"\nimport stalkrisk: {(imported - baseline) * 1e3:.0f} ms "
+          f"(interpreter start {baseline * 1e3:.0f} ms not counted)")  # fmt: skip
+    example = ROOT / "src" / "stalkrisk" / "examples" / "former_client.json"
+    cli = fresh([python, "-m", "stalkrisk", "assess", str(example)], 5)
+    print(f"stalkrisk assess (end to end, bundled example): {cli * 1e3:.0f} ms")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory of this benchmark: {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
