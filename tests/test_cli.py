@@ -594,3 +594,83 @@ def test_output_piped_into_a_closed_reader_exits_quietly() -> None:
     assert "internal error" not in done.stderr
     assert "Traceback" not in done.stderr
     assert done.stdout.startswith("stalkrisk-default")
+
+
+# --- FHIR output and the assessment schema ----------------------------------------------------
+
+
+def test_schema_assessment_prints_the_json_schema_of_an_assessment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(monkeypatch, capsys, "schema", "--assessment")
+
+    assert code == 0
+    assert err == ""
+    schema = json.loads(out)
+    assert schema == stalkrisk.Assessment.model_json_schema()
+    assert {"level", "urgent", "elements", "threshold", "rule_pack"} <= set(schema["required"])
+
+
+def test_schema_case_equals_plain_schema(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, plain, _ = run(monkeypatch, capsys, "schema")
+    code, flagged, _ = run(monkeypatch, capsys, "schema", "--case")
+
+    assert code == 0
+    assert flagged == plain
+    assert json.loads(flagged) == stalkrisk.Case.model_json_schema()
+
+
+def test_assess_format_fhir_prints_a_risk_assessment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_case(tmp_path, threat_case())
+
+    code, out, err = run(
+        monkeypatch, capsys, "assess", str(path), "--format", "fhir", "--subject", "Patient/42"
+    )
+
+    assert code == 0
+    assert err == ""
+    resource = json.loads(out)
+    assert resource["resourceType"] == "RiskAssessment"
+    assert resource["subject"] == {"reference": "Patient/42"}
+    codes = [c["code"] for c in resource["prediction"][0]["qualitativeRisk"]["coding"]]
+    assert codes == ["police", "high"]
+
+
+def test_assess_format_fhir_never_echoes_free_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_case(tmp_path, case_with_secrets())
+
+    code, out, err = run(monkeypatch, capsys, "assess", str(path), "--format", "fhir")
+
+    assert code == 0
+    assert SENTINEL not in out + err
+
+
+def test_assess_fhir_option_without_format_fhir_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_case(tmp_path, threat_case())
+
+    code, out, err = run(monkeypatch, capsys, "assess", str(path), "--performer", "Device/d1")
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert "--performer" in err
+
+
+def test_module_assess_format_fhir_exits_0() -> None:
+    example = _stalkrisk("example")
+
+    result = _stalkrisk(
+        "assess", "-", "--format", "fhir", "--fhir-version", "R4B", stdin=example.stdout
+    )
+
+    assert result.returncode == 0, result.stderr
+    resource = json.loads(result.stdout)
+    assert resource["subject"] == {"reference": "Patient/unknown"}
+    assert resource["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == "referral"

@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from ._api import assess
+from ._assessment import Assessment
 from ._case import Case
 from ._examples import example_json
 from ._exceptions import CaseValidationError, EngineError, RulePackError
@@ -28,6 +30,14 @@ __all__ = ["main"]
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_INVALID = 2
+
+_DEFAULT_SUBJECT = "Patient/unknown"
+_FHIR_OPTIONS = ("subject", "performer", "basis", "fhir_version")
+_FHIR_ARGUMENTS = (
+    ("subject_reference", "--subject"),
+    ("performer_reference", "--performer"),
+    ("basis", "--basis"),
+)
 
 
 class _InvalidInput(Exception):
@@ -57,7 +67,35 @@ def _pack(path: str | None) -> RulePack:
     return load_rule_pack(path) if path else default_rule_pack()
 
 
+def _fhir_resource(result: Assessment, args: argparse.Namespace) -> str:
+    from . import fhir
+
+    try:
+        resource = fhir.to_risk_assessment(
+            result,
+            subject_reference=args.subject or _DEFAULT_SUBJECT,
+            performer_reference=args.performer,
+            basis=args.basis or (),
+            version=args.fhir_version or "R4",
+        )
+    except ImportError as error:
+        raise _InvalidInput(str(error)) from None
+    except ValueError as error:
+        # Only the references given on the command line can be wrong here; the message
+        # names the argument (renamed to its option) and quotes only what the user typed.
+        message = str(error).splitlines()[0]
+        for argument, option in _FHIR_ARGUMENTS:
+            message = re.sub(rf"^{argument}\b(\[\d+\])?", option, message)
+        raise _InvalidInput(message) from None
+    return json.dumps(resource, indent=2, ensure_ascii=False) + "\n"
+
+
 def _cmd_assess(args: argparse.Namespace, out: TextIO) -> int:
+    if args.format != "fhir":
+        given = [name for name in _FHIR_OPTIONS if getattr(args, name) is not None]
+        if given:
+            options = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise _InvalidInput(f"{options}: only with --format fhir")
     pack = _pack(args.rules)
     text = _read_input(args.file)
     if not text.strip():
@@ -65,13 +103,20 @@ def _cmd_assess(args: argparse.Namespace, out: TextIO) -> int:
     result = assess(text, rule_pack=pack)
     if args.format == "json":
         out.write(result.model_dump_json(indent=2) + "\n")
+    elif args.format == "fhir":
+        out.write(_fhir_resource(result, args))
     else:
         out.write(str(result) + "\n")
     return EXIT_OK
 
 
+def _schema_text(model: type[Case] | type[Assessment]) -> str:
+    """The JSON Schema of ``model`` exactly as ``stalkrisk schema`` prints it."""
+    return json.dumps(model.model_json_schema(), indent=2, sort_keys=True) + "\n"
+
+
 def _cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
-    out.write(json.dumps(Case.model_json_schema(), indent=2) + "\n")
+    out.write(_schema_text(Assessment if args.assessment else Case))
     return EXIT_OK
 
 
@@ -141,13 +186,40 @@ def _parser() -> argparse.ArgumentParser:
 
     p_assess = commands.add_parser("assess", help="assess a case given as JSON")
     p_assess.add_argument("file", metavar="FILE", help="case JSON file, or - for standard input")
-    p_assess.add_argument("--format", choices=("text", "json"), default="text")
+    p_assess.add_argument("--format", choices=("text", "json", "fhir"), default="text")
     p_assess.add_argument(
         "--rules", metavar="PACK", help="a rule pack file instead of the bundled one"
     )
+    fhir_options = p_assess.add_argument_group(
+        "FHIR output", "with --format fhir: a FHIR RiskAssessment (needs stalkrisk[fhir])"
+    )
+    fhir_options.add_argument(
+        "--subject",
+        metavar="REF",
+        help=f"the client, Patient/ID or Group/ID (default {_DEFAULT_SUBJECT})",
+    )
+    fhir_options.add_argument(
+        "--performer", metavar="REF", help="who assessed, such as Practitioner/ID"
+    )
+    fhir_options.add_argument(
+        "--basis",
+        metavar="REF",
+        action="append",
+        help="a record the assessment rests on, such as DocumentReference/ID (repeatable)",
+    )
+    fhir_options.add_argument(
+        "--fhir-version",
+        choices=("R4", "R4B", "R5"),
+        help="FHIR version (default R4, validated with the R4B models)",
+    )
     p_assess.set_defaults(run=_cmd_assess)
 
-    p_schema = commands.add_parser("schema", help="print the JSON Schema of a case")
+    p_schema = commands.add_parser(
+        "schema", help="print the JSON Schema of a case (or of an assessment)"
+    )
+    which = p_schema.add_mutually_exclusive_group()
+    which.add_argument("--case", action="store_true", help="the case input (the default)")
+    which.add_argument("--assessment", action="store_true", help="the assessment output")
     p_schema.set_defaults(run=_cmd_schema)
 
     p_rules = commands.add_parser("rules", help="list the loaded rules with their rationale")
