@@ -1,0 +1,580 @@
+"""Read an incident journal kept as a spreadsheet (CSV) into contacts or a whole case.
+
+Seed 003 advises keeping an incident journal: when, where, how, who was
+targeted, what happened, witnesses, evidence and what you did.  Many people
+keep it in a spreadsheet.  Export it as CSV (UTF-8) with a header row, and
+this module turns each row into a :class:`stalkrisk.Contact`::
+
+    >>> import io
+    >>> from stalkrisk import journal
+    >>> csv_text = (
+    ...     "when,behaviours,channel\\n"
+    ...     "2025-03-01T21:40+01:00,unwanted_calls,phone\\n"
+    ... )
+    >>> [contact] = journal.read_contacts(io.StringIO(csv_text))
+    >>> contact.id, contact.behaviours[0].value, contact.at.isoformat()
+    ('j2', 'unwanted_calls', '2025-03-01T21:40:00+01:00')
+
+The contact id is ``j2`` because the row is row 2 of the spreadsheet (the
+header is row 1).  The format is documented in docs/journal.md.
+
+Every problem in the file is collected and reported at once, as a
+:class:`stalkrisk.CaseValidationError` whose problems name the row and the
+column (``row 3, column behaviours``) and say how to fix it.  The messages
+never repeat what a cell says: a journal is sensitive clinical data.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from enum import StrEnum
+from types import MappingProxyType
+from typing import IO, Any, Final, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError
+
+from ._case import (
+    Behaviour,
+    Boundaries,
+    Case,
+    Channel,
+    ClientHistory,
+    Contact,
+    Fear,
+    Target,
+    _problems,
+)
+from ._exceptions import CaseValidationError, Problem
+
+__all__ = ["COLUMNS", "REQUIRED_COLUMNS", "read_case", "read_contacts"]
+
+COLUMNS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "id": "id",
+        "when": "at",
+        "behaviours": "behaviours",
+        "channel": "channel",
+        "targets": "targets",
+        "location": "location",
+        "what_happened": "note",
+        "witnesses": "witnesses",
+        "evidence": "evidence",
+        "response": "response",
+        "ongoing": "ongoing",
+        "weapon": "weapon",
+        "specific_threat": "specific_threat",
+    }
+)
+"""Every journal column, mapped to the :class:`stalkrisk.Contact` field it fills."""
+
+REQUIRED_COLUMNS: Final[tuple[str, ...]] = ("when", "behaviours")
+"""The columns a journal must have; every other column is optional."""
+
+_FIELD_TO_COLUMN: Final = {field: column for column, field in COLUMNS.items()}
+_TRUE: Final = frozenset({"true", "yes", "1"})
+_FALSE: Final = frozenset({"false", "no", "0", ""})
+_CODE_SEPARATORS: Final = re.compile(r"[;|]")
+_DATE_ONLY: Final = re.compile(r"\d{4}-?\d{2}-?\d{2}")
+_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
+_SHOWN_NAME_MAX: Final = 40
+_BINARY: Final = (
+    "the journal stream gives bytes; open the file in text mode "
+    "(open(path, encoding='utf-8', newline='')) or pass its path"
+)
+
+_E = TypeVar("_E", bound=StrEnum)
+
+_Source = str | os.PathLike[str] | IO[str]
+"""A path to a CSV file, or a text stream (an open file, :class:`io.StringIO`)."""
+
+
+@dataclass
+class _Row:
+    """One data row: its spreadsheet number and its cells by (normalised) column name."""
+
+    number: int
+    cells: dict[str, str]
+
+
+class _Problems:
+    """Collects problems, each tied to a row and (usually) a column."""
+
+    def __init__(self) -> None:
+        self.found: list[Problem] = []
+
+    def add(self, row: int, column: str | None, type_: str, msg: str) -> None:
+        loc = f"row {row}" if column is None else f"row {row}, column {column}"
+        self.found.append(Problem(loc=loc, type=type_, msg=msg))
+
+
+def read_contacts(
+    source: _Source,
+    *,
+    id_prefix: str = "j",
+    default_timezone: tzinfo | str | None = None,
+) -> tuple[Contact, ...]:
+    """Read an incident journal in CSV form and return one contact per row, in file order.
+
+    ``source`` is a path (``str`` or :class:`pathlib.Path`) to a UTF-8 CSV
+    file, or a text stream such as an open file or :class:`io.StringIO`.  A
+    ``str`` is always taken as a path; wrap CSV text in ``io.StringIO``.
+
+    The first row names the columns (see :data:`COLUMNS`; names ignore case,
+    and spaces or hyphens count as underscores, so ``What happened`` is
+    ``what_happened``).  ``when`` and ``behaviours`` are required.  Rows whose
+    cells are all empty are skipped.
+
+    Each contact's id is the ``id`` cell, or ``f"{id_prefix}{row}"`` when
+    there is no ``id`` column or the cell is empty, where ``row`` is the row
+    number a spreadsheet shows (the header is row 1, so the first entry is
+    ``j2``).  Use a different ``id_prefix`` for each journal you combine.
+
+    Times must carry a timezone offset (``2025-03-01T21:40+01:00``).  Give
+    ``default_timezone`` (a :class:`datetime.tzinfo` or an IANA name such as
+    ``"Europe/Berlin"``) to accept times without one: they are read as local
+    times in that zone.  Times with an offset keep it.
+
+    Raises :class:`stalkrisk.CaseValidationError` listing every problem in the
+    file at once.  Each problem's ``loc`` is ``row N, column NAME``; its
+    ``type`` is a stable code (``csv_bad_time``, ``csv_unknown_behaviour``, …,
+    or the pydantic code when the :class:`stalkrisk.Contact` model rejects a
+    value); its ``msg`` says how to fix it and never repeats the cell.
+    Raises :class:`ValueError` for a bad ``id_prefix`` or ``default_timezone``
+    and :class:`TypeError` for a stream opened in binary mode.
+    """
+    zone = _zone(default_timezone)
+    return tuple(contact for contact, _ in _load(source, id_prefix, zone))
+
+
+def read_case(
+    source: _Source,
+    *,
+    assessed_at: datetime | str,
+    client: ClientHistory | Mapping[str, Any] | str,
+    fear: Fear | Mapping[str, Any] | str | None = None,
+    boundaries: Boundaries | Mapping[str, Any] | None = None,
+    id_prefix: str = "j",
+    default_timezone: tzinfo | str | None = None,
+) -> Case:
+    """Read a journal with :func:`read_contacts` and build the :class:`stalkrisk.Case` around it.
+
+    The journal holds only the contacts.  What else a case needs you give here:
+
+    - ``assessed_at``: the reference time (an aware ``datetime`` or ISO text);
+      every journal entry must be at or before it.
+    - ``client``: a :class:`stalkrisk.ClientHistory`, its mapping, or just the
+      relationship code (``"current"``, ``"former"``, …).
+    - ``fear``: a :class:`stalkrisk.Fear`, its mapping, or just the level code
+      (``"significant"``); none reported by default.
+    - ``boundaries``: a :class:`stalkrisk.Boundaries` or its mapping.
+
+    ``id_prefix`` and ``default_timezone`` are passed to :func:`read_contacts`.
+
+    Raises :class:`stalkrisk.CaseValidationError`.  Problems in the journal
+    name the row and column; a journal entry after ``assessed_at`` is reported
+    at its row, column ``when``; problems in the other arguments keep their
+    JSON path (``client.relationship``).
+
+        >>> import io
+        >>> import stalkrisk
+        >>> from stalkrisk import journal
+        >>> case = journal.read_case(
+        ...     io.StringIO("when,behaviours\\n2025-03-01T21:40+01:00,gift\\n"),
+        ...     assessed_at="2025-03-03T09:00+01:00",
+        ...     client="current",
+        ... )
+        >>> stalkrisk.assess(case).level.value
+        'reflective'
+    """
+    loaded = _load(source, id_prefix, _zone(default_timezone))
+    contacts = tuple(contact for contact, _ in loaded)
+    data: dict[str, Any] = {
+        "assessed_at": assessed_at,
+        "client": {"relationship": client} if isinstance(client, str) else client,
+        "contacts": contacts,
+    }
+    if fear is not None:
+        data["fear"] = {"level": fear} if isinstance(fear, str) else fear
+    if boundaries is not None:
+        data["boundaries"] = boundaries
+    try:
+        return Case.model_validate(data)
+    except ValidationError as error:
+        rows = [row for _, row in loaded]
+        raise CaseValidationError(_case_problems(error, rows)) from None
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _zone(default_timezone: tzinfo | str | None) -> tzinfo | None:
+    if not isinstance(default_timezone, str):
+        return default_timezone
+    try:
+        return ZoneInfo(default_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            "default_timezone is not a known IANA timezone name; use a name such as "
+            "'Europe/Berlin' or 'America/New_York', or pass a datetime.tzinfo"
+        ) from None
+
+
+def _load(source: _Source, id_prefix: str, zone: tzinfo | None) -> list[tuple[Contact, int]]:
+    """Each contact with its spreadsheet row number, or CaseValidationError."""
+    if id_prefix and not _ID_PATTERN.fullmatch(f"{id_prefix}2"):
+        raise ValueError(
+            "id_prefix must start with a letter or digit and use only letters, digits, "
+            "'.', '_', ':' and '-'"
+        )
+    if isinstance(source, str | os.PathLike):
+        with open(source, encoding="utf-8-sig", newline="") as stream:
+            return _read(stream, id_prefix, zone)
+    if isinstance(source, io.RawIOBase | io.BufferedIOBase) or "b" in getattr(source, "mode", ""):
+        raise TypeError(_BINARY)
+    return _read(source, id_prefix, zone)
+
+
+def _read(stream: IO[str], id_prefix: str, zone: tzinfo | None) -> list[tuple[Contact, int]]:
+    problems = _Problems()
+    try:
+        header, rows = _rows(stream, problems)
+        if header is None:
+            raise CaseValidationError(problems.found)
+        contacts = [_contact(row, id_prefix, zone, problems) for row in rows]
+    except UnicodeDecodeError:
+        raise CaseValidationError(
+            [
+                Problem(
+                    loc="",
+                    type="csv_encoding",
+                    msg="the file is not UTF-8 text; save it from the spreadsheet as "
+                    "'CSV UTF-8' and read it again",
+                )
+            ]
+        ) from None
+    _check_ids(contacts, problems)
+    if problems.found:
+        raise CaseValidationError(problems.found)
+    return [(contact, row.number) for contact, row in contacts if contact is not None]
+
+
+def _records(stream: IO[str], problems: _Problems) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record with its spreadsheet row number (a quoted cell may span lines)."""
+    reader = csv.reader(stream)
+    number = 0
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            if "bytes" in str(error):
+                raise TypeError(_BINARY) from None
+            # csv's messages are fixed texts that never quote the data.
+            problems.add(
+                number + 1,
+                None,
+                "csv_malformed",
+                f"the CSV cannot be read from this row on ({error}); check for an unclosed "
+                "quote, then export the spreadsheet as CSV again",
+            )
+            return
+        number += 1
+        if number == 1 and record:
+            record[0] = record[0].removeprefix("\ufeff")
+        yield number, record
+
+
+def _rows(stream: IO[str], problems: _Problems) -> tuple[list[str] | None, list[_Row]]:
+    """The normalised header and the non-empty data rows; header problems are added."""
+    records = _records(stream, problems)
+    first = next(records, None)
+    if first is None or not any(cell.strip() for cell in first[1]):
+        if not problems.found:
+            problems.add(
+                1,
+                None,
+                "csv_no_header",
+                "the first row must name the columns, for example: when,behaviours,channel",
+            )
+        return None, []
+    header = [_normalise(cell) for cell in first[1]]
+    _check_header(header, problems)
+    rows = []
+    for number, record in records:
+        if not any(cell.strip() for cell in record):
+            continue
+        cells: dict[str, str] = {}
+        for position, value in enumerate(record):
+            if position >= len(header):
+                if value.strip():
+                    problems.add(
+                        number,
+                        None,
+                        "csv_extra_cells",
+                        f"has {len(record)} cells but the header names {len(header)} columns; "
+                        "put quotes around cells that contain a comma, or name the column",
+                    )
+                    break
+                continue
+            name = header[position]
+            if name == "":
+                if value.strip():
+                    problems.add(
+                        number,
+                        str(position + 1),
+                        "csv_unnamed_column",
+                        f"column {position + 1} has a value but no name in row 1; "
+                        "name the column or clear the cell",
+                    )
+                continue
+            if name in COLUMNS:
+                cells[name] = value
+        rows.append(_Row(number, cells))
+    return header, rows
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[\s-]+", "_", name.strip().lower())
+
+
+def _check_header(header: Sequence[str], problems: _Problems) -> None:
+    seen: set[str] = set()
+    for name in header:
+        if name == "":
+            continue
+        if name not in COLUMNS:
+            problems.add(
+                1,
+                _shown(name),
+                "csv_unknown_column",
+                "is not a journal column"
+                + _suggest(name, COLUMNS)
+                + "; the columns are "
+                + ", ".join(COLUMNS)
+                + " (names ignore case)",
+            )
+        elif name in seen:
+            problems.add(
+                1,
+                name,
+                "csv_duplicate_column",
+                "is named twice; keep one column of each name",
+            )
+        seen.add(name)
+    for name in REQUIRED_COLUMNS:
+        if name not in seen:
+            problems.add(
+                1,
+                name,
+                "csv_missing_column",
+                f"is missing; the header must name the required columns "
+                f"{' and '.join(REQUIRED_COLUMNS)}",
+            )
+
+
+def _shown(name: str) -> str:
+    """A header name as shown in a message: cut short, so a stray cell cannot fill it."""
+    if len(name) <= _SHOWN_NAME_MAX:
+        return name
+    return name[: _SHOWN_NAME_MAX - 1] + "…"
+
+
+def _suggest(value: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for a close known name, else nothing; never echoes ``value``."""
+    match = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.75)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+# --- one row -------------------------------------------------------------------------------
+
+
+def _contact(
+    row: _Row, id_prefix: str, zone: tzinfo | None, problems: _Problems
+) -> tuple[Contact | None, _Row]:
+    """Validate one row through the Contact model; on failure add its problems."""
+    before = len(problems.found)
+    cell = row.cells.get
+    data: dict[str, Any] = {"id": cell("id", "").strip() or f"{id_prefix}{row.number}"}
+    data["at"] = _when(cell("when", ""), zone, row.number, problems)
+    behaviours = cell("behaviours", "")
+    data["behaviours"] = _codes(Behaviour, "behaviours", behaviours, row, problems)
+    if not _CODE_SEPARATORS.sub("", behaviours).strip():
+        problems.add(
+            row.number,
+            "behaviours",
+            "csv_empty_behaviours",
+            "is empty; give at least one behaviour code, for example unwanted_calls "
+            "(separate several with ';' or '|')",
+        )
+    channel = _codes(Channel, "channel", cell("channel", ""), row, problems, single=True)
+    data["channel"] = channel[0] if channel else None
+    targets = _codes(Target, "targets", cell("targets", ""), row, problems)
+    if targets:
+        data["targets"] = targets
+    for column in ("location", "what_happened", "response"):
+        text = cell(column, "").strip()
+        data[COLUMNS[column]] = text or None
+    for column in ("witnesses", "evidence"):
+        data[column] = [item.strip() for item in cell(column, "").split(";") if item.strip()]
+    for column in ("ongoing", "weapon", "specific_threat"):
+        data[column] = _flag(column, cell(column, ""), row.number, problems)
+    if len(problems.found) > before:
+        return None, row
+    try:
+        return Contact.model_validate(data), row
+    except ValidationError as error:
+        for problem in _problems(error):
+            field, _, rest = problem.loc.partition(".")
+            column = _FIELD_TO_COLUMN.get(field, field)
+            msg = problem.msg
+            if problem.type == "inconsistent":
+                msg = f"{column} {msg}"
+            elif rest.isdigit():
+                msg = f"item {int(rest) + 1}: {msg}"
+            problems.add(row.number, column, problem.type, msg)
+        return None, row
+
+
+def _when(text: str, zone: tzinfo | None, row: int, problems: _Problems) -> datetime | None:
+    value = text.strip()
+    example = "2025-03-01T21:40+01:00"
+    if not value:
+        problems.add(row, "when", "csv_missing_time", f"is empty; give the time, like {example}")
+        return None
+    if _DATE_ONLY.fullmatch(value):
+        problems.add(
+            row,
+            "when",
+            "csv_bad_time",
+            f"gives a date without a time of day; add the time and offset, like {example}",
+        )
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        problems.add(
+            row,
+            "when",
+            "csv_bad_time",
+            f"is not an ISO 8601 date and time; write it like {example}",
+        )
+        return None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        if zone is None:
+            problems.add(
+                row,
+                "when",
+                "csv_naive_time",
+                f"has no timezone offset; add one, like {example} (or Z for UTC), "
+                "or pass default_timezone= to read such times in one zone",
+            )
+            return None
+        moment = moment.replace(tzinfo=zone)
+    return moment
+
+
+def _codes(
+    kind: type[_E],
+    column: str,
+    text: str,
+    row: _Row,
+    problems: _Problems,
+    *,
+    single: bool = False,
+) -> list[_E]:
+    """The codes in a cell, separated by ';' or '|'; unknown ones become problems."""
+    known = [member.value for member in kind]
+    found = []
+    items = [item for item in _CODE_SEPARATORS.split(text) if item.strip()]
+    if single and len(items) > 1:
+        problems.add(
+            row.number,
+            column,
+            "csv_several_codes",
+            f"holds {len(items)} codes; give one of: {', '.join(known)}",
+        )
+        return []
+    noun = column.removesuffix("s")
+    for position, item in enumerate(items, start=1):
+        code = _normalise(item)
+        if code in known:
+            found.append(kind(code))
+            continue
+        which = f"item {position}" if len(items) > 1 else "the value"
+        problems.add(
+            row.number,
+            column,
+            f"csv_unknown_{noun}",
+            f"{which} is not a {noun} code{_suggest(code, known)}; use one of: " + ", ".join(known),
+        )
+    return found
+
+
+def _flag(column: str, text: str, row: int, problems: _Problems) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    problems.add(
+        row,
+        column,
+        "csv_bad_boolean",
+        "is not a yes/no value; write true, false, yes, no, 1 or 0 (empty means false)",
+    )
+    return False
+
+
+def _check_ids(contacts: Sequence[tuple[Contact | None, _Row]], problems: _Problems) -> None:
+    first_row: dict[str, int] = {}
+    for contact, row in contacts:
+        if contact is None:
+            continue
+        if contact.id in first_row:
+            given = row.cells.get("id", "").strip()
+            problems.add(
+                row.number,
+                "id",
+                "csv_duplicate_id",
+                f"repeats the id of row {first_row[contact.id]}; give every row its own id"
+                if given
+                else f"is empty, and the default id for this row is already the id of row "
+                f"{first_row[contact.id]}; give this row an id",
+            )
+        else:
+            first_row[contact.id] = row.number
+    problems.found.sort(key=_row_order)
+
+
+def _row_order(problem: Problem) -> int:
+    match = re.match(r"row (\d+)", problem.loc)
+    return int(match[1]) if match else 0
+
+
+def _case_problems(error: ValidationError, rows: Sequence[int]) -> list[Problem]:
+    """The case's problems, with ``contacts.N.field`` turned into the journal row and column."""
+
+    def row_of(match: re.Match[str]) -> str:
+        return f"row {rows[int(match[1])]}"
+
+    found = []
+    for problem in _problems(error):
+        match = re.fullmatch(r"contacts\.(\d+)\.(\w+)(?:\.(\d+))?", problem.loc)
+        if match is None:
+            found.append(problem)
+            continue
+        column = _FIELD_TO_COLUMN.get(match[2], match[2])
+        msg = re.sub(r"contacts\.(\d+)", row_of, problem.msg)
+        if problem.type == "inconsistent":
+            msg = f"{column} {msg}"
+        found.append(Problem(f"{row_of(match)}, column {column}", problem.type, msg))
+    return found

@@ -1,0 +1,378 @@
+"""stalkrisk.plot: a case's timeline renders headless, shows the grade and never shows notes.
+
+Never touches pyplot: figures are plain matplotlib Figures, saved with the Agg renderer.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import subprocess
+import sys
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import case, contact
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+from matplotlib import dates as mdates  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+
+import stalkrisk  # noqa: E402
+from stalkrisk import journal, plot  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+VIGNETTES = sorted((ROOT / "tests" / "vignettes").glob("*.json"))
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SECRET = "SENTINEL-5be1-free-text"
+RED = "#C62828"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk."""
+    assert data[:8] == PNG_SIGNATURE
+    assert data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def all_texts(ax: Axes) -> list[str]:
+    """Every piece of text in the figure, after a draw (so ticks and legend are laid out)."""
+    figure = ax.figure
+    assert isinstance(figure, Figure)
+    figure.savefig(io.BytesIO(), format="png")
+    return [t.get_text() for t in figure.findobj(Text)]
+
+
+def vignette(name: str) -> str:
+    return (ROOT / "tests" / "vignettes" / f"{name}.json").read_text(encoding="utf-8")
+
+
+def red_markers(ax: Axes) -> list[Line2D]:
+    return [
+        line
+        for line in ax.get_lines()
+        if line.get_marker() == "X" and line.get_markerfacecolor() == RED
+    ]
+
+
+# --- every vignette renders ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", VIGNETTES, ids=lambda p: p.stem)
+def test_every_vignette_renders_to_a_png(path: Path, tmp_path: Path) -> None:
+    ax = plot.timeline(path.read_text(encoding="utf-8"))
+    target = tmp_path / f"{path.stem}.png"
+
+    ax.figure.savefig(target)
+
+    data = target.read_bytes()
+    width, height = png_size(data)
+    assert width >= 600
+    assert height >= 200
+    assert len(data) > 10_000  # not a blank canvas
+
+
+def test_the_twelve_vignettes_are_all_there() -> None:
+    assert len(VIGNETTES) == 12
+
+
+# --- title and grade -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("long_standing_client_starts_following", "referral — End therapy and refer"),
+        ("followed_by_car_right_now", "police · URGENT — Involve the police"),
+        ("frail_client_drives_past_house", "reflective — Reflective handling in therapy"),
+    ],
+)
+def test_the_title_gives_the_grade(name: str, title: str) -> None:
+    ax = plot.timeline(vignette(name))
+
+    assert ax.get_title(loc="left") == title
+
+
+def test_a_given_assessment_is_shown_as_given() -> None:
+    data = vignette("long_standing_client_starts_following")
+    altered = stalkrisk.assess(data).model_copy(update={"urgent": True})
+
+    ax = plot.timeline(data, altered)
+
+    assert "URGENT" in ax.get_title(loc="left")
+
+
+# --- the axes ------------------------------------------------------------------------------
+
+
+def test_a_given_ax_is_drawn_on_and_returned() -> None:
+    figure = Figure(figsize=(12, 8))
+    left, right = figure.subplots(1, 2)
+
+    returned = plot.timeline(vignette("threat_against_the_family"), ax=right)
+
+    assert returned is right
+    assert right.get_lines()
+    assert right.get_title(loc="left").startswith("police")
+    assert not left.get_lines()
+    assert not left.get_title(loc="left")
+    assert figure.axes == [left, right]
+
+
+def test_without_an_ax_a_new_figure_is_made_and_nothing_is_shown() -> None:
+    code = (
+        "import sys, stalkrisk\n"
+        "from stalkrisk import plot\n"
+        "ax = plot.timeline(stalkrisk.example_case())\n"
+        "ax.figure.savefig(__import__('io').BytesIO(), format='png')\n"
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'\n"
+        "print(type(ax.figure).__mro__[1].__name__)\n"
+    )
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Figure"
+
+
+def test_the_new_figure_shows_itself_in_a_notebook() -> None:
+    ax = plot.timeline(stalkrisk.example_case())
+
+    png = ax.figure._repr_png_()  # type: ignore[union-attr]
+
+    assert png_size(png)[0] > 600
+
+
+def test_rows_are_behaviour_codes_under_group_headers_in_group_order() -> None:
+    data = case(
+        contact("a", 0, "gift", "unwanted_calls"),
+        contact("b", 3, "property_damage"),
+        contact("c", 5, "following"),
+    )
+
+    ax = plot.timeline(data)
+
+    labels = [label.get_text() for label in ax.get_yticklabels()]
+    assert labels == [
+        "STALKING", "following", "unwanted_calls",
+        "BOUNDARY", "gift",
+        "ESCALATION", "property_damage",
+    ]  # fmt: skip
+
+
+def test_one_marker_per_contact_and_behaviour_and_threats_in_red() -> None:
+    data = case(
+        contact("a", 0, "unwanted_calls", "threat"),
+        contact("b", 2, "physical_violence"),
+        contact("c", 4, "gift"),
+    )
+
+    ax = plot.timeline(data)
+
+    markers = [line for line in ax.get_lines() if line.get_marker() in {"o", "s", "X"}]
+    assert len(markers) == 4
+    assert len(red_markers(ax)) == 2
+
+
+def test_flags_are_shown_as_fixed_words() -> None:
+    data = case(
+        contact("a", 0, "threat", weapon=True, specific_threat=True, targets=["family"]),
+        contact("b", 1, "following", ongoing=True),
+    )
+
+    texts = all_texts(plot.timeline(data))
+
+    assert "weapon\nspecific threat\nfamily" in texts
+    assert "ongoing" in texts
+
+
+# --- the course of conduct -----------------------------------------------------------------
+
+
+def test_the_course_of_conduct_is_shaded_and_its_span_annotated() -> None:
+    ax = plot.timeline(vignette("long_standing_client_starts_following"))
+
+    texts = all_texts(ax)
+
+    assert "course of conduct: 16.0 days, 3 behaviours" in texts
+    [span] = [p for p in ax.patches if p.get_alpha() is not None]
+    xs = ax.transData.inverted().transform(span.get_verts())[:, 0]
+    start, end = min(xs), max(xs)
+    assert mdates.num2date(start).isoformat() == "2025-01-06T09:00:00+00:00"
+    assert mdates.num2date(end).isoformat() == "2025-01-22T09:00:00+00:00"
+
+
+def test_an_episode_below_the_threshold_is_labelled_as_such() -> None:
+    texts = all_texts(plot.timeline(vignette("two_behaviours_in_ten_days")))
+
+    assert "episode: 10.0 days, 2 behaviours, below the threshold" in texts
+    assert not any(text.startswith("course of conduct:") for text in texts)
+
+
+def test_a_span_just_short_of_the_threshold_is_not_rounded_up() -> None:
+    data = case(
+        contact("a", 0, "unwanted_calls"),
+        contact("b", 14 - 1 / 86_400, "following"),
+    )
+
+    texts = all_texts(plot.timeline(data))
+
+    assert "episode: 13 d 23 h 59 min 59 s, 2 behaviours, below the threshold" in texts
+
+
+def test_no_span_is_drawn_for_a_single_contact() -> None:
+    texts = all_texts(plot.timeline(vignette("protection_order_breached_by_letter")))
+
+    assert not any(text.startswith(("course of conduct:", "episode:")) for text in texts)
+
+
+# --- assessed_at, fear and boundary events -------------------------------------------------
+
+
+def test_assessed_at_is_a_line_and_fear_is_shown() -> None:
+    data = vignette("threat_against_the_family")
+    ax = plot.timeline(data)
+    assessed = mdates.date2num(stalkrisk.parse_case(data).assessed_at)
+
+    vertical = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert [list(line.get_xdata()) for line in vertical] == [[assessed, assessed]]  # type: ignore[arg-type]
+    texts = all_texts(ax)
+    assert "fear: severe" in texts
+    [box] = [text for text in texts if text.startswith("assessed 20")]
+    assert "fear reported: severe" in box
+    assert "family afraid: yes" in box
+    assert "elements: threat, fear" in box
+
+
+def test_warnings_are_labelled_and_an_old_protection_order_is_noted_at_the_edge() -> None:
+    warnings = all_texts(plot.timeline(vignette("calls_continue_after_supervisor_warning")))
+    order = all_texts(plot.timeline(vignette("protection_order_breached_by_letter")))
+
+    assert {"warning", "supervisor warning"} <= set(warnings)
+    assert "◀ protection order (2024-11-07)" in order
+
+
+# --- empty case ----------------------------------------------------------------------------
+
+
+def test_a_case_with_no_contacts_renders_with_title_and_assessed_at(tmp_path: Path) -> None:
+    data = {"assessed_at": "2025-06-01T12:00:00+02:00", "client": {"relationship": "current"}}
+
+    ax = plot.timeline(data)
+    ax.figure.savefig(tmp_path / "empty.png")
+
+    assert ax.get_title(loc="left") == "none — No concern recorded"
+    assert "no contacts recorded" in all_texts(ax)
+    assessed = mdates.date2num(datetime.fromisoformat(data["assessed_at"]))
+    lo, hi = ax.get_xlim()
+    assert lo < assessed < hi
+    assert ax.get_yticks().size == 0
+    assert png_size((tmp_path / "empty.png").read_bytes())[0] > 0
+
+
+# --- time zones ----------------------------------------------------------------------------
+
+
+def test_times_are_shown_in_the_zone_of_assessed_at() -> None:
+    plus_two = timezone(timedelta(hours=2))
+    data = case(
+        contact("late", datetime(2025, 6, 1, 23, 30, tzinfo=plus_two), "unwanted_calls"),
+        assessed_at=datetime(2025, 6, 2, 8, 0, tzinfo=plus_two),
+    )
+
+    ax = plot.timeline(data)
+
+    assert ax.get_xlabel() == "time (UTC+02:00)"
+    all_texts(ax)  # lay out the ticks
+    ticks = {label.get_text(): label.get_position()[0] for label in ax.get_xticklabels()}
+    # The day changes at local midnight, 22:00 UTC; the tick labels follow the local day.
+    assert ticks["Jun-02"] == mdates.date2num(datetime(2025, 6, 2, tzinfo=plus_two))
+    x = mdates.date2num(datetime(2025, 6, 1, 23, 30, tzinfo=plus_two))
+    marker = next(line for line in ax.get_lines() if line.get_marker() == "o")
+    assert list(marker.get_xdata()) == [x]  # type: ignore[arg-type]
+
+
+def test_an_iana_zone_is_named_on_the_axis() -> None:
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    contacts = journal.read_case(
+        ROOT / "docs" / "examples" / "journal.csv",
+        assessed_at=datetime(2025, 4, 10, 9, tzinfo=berlin),
+        client="current",
+    )
+
+    ax = plot.timeline(contacts)
+
+    assert ax.get_xlabel() == "time (Europe/Berlin)"
+
+
+# --- free text is never drawn --------------------------------------------------------------
+
+
+def test_free_text_is_never_drawn() -> None:
+    free: dict[str, Any] = {
+        "note": f"note {SECRET}",
+        "location": f"location {SECRET}",
+        "witnesses": [f"witness {SECRET}"],
+        "evidence": [f"evidence {SECRET}"],
+        "response": f"response {SECRET}",
+    }
+    data = case(
+        contact("a", 0, "threat", weapon=True, **free),
+        contact("b", 15, "following", "gift", ongoing=True, **free),
+        fear="significant",
+        boundaries={"warnings": [{"at": "2025-01-10T09:00:00+00:00"}]},
+    )
+
+    texts = all_texts(plot.timeline(data))
+
+    assert texts  # the check below looks at something
+    assert not [text for text in texts if SECRET in text]
+
+
+# --- threads and the missing extra ---------------------------------------------------------
+
+
+def test_timelines_can_be_drawn_in_threads() -> None:
+    errors: list[BaseException] = []
+
+    def draw(path: Path) -> None:
+        try:
+            buffer = io.BytesIO()
+            plot.timeline(path.read_text(encoding="utf-8")).figure.savefig(buffer, format="png")
+            assert buffer.getvalue().startswith(PNG_SIGNATURE)
+        except BaseException as error:  # pragma: no cover - only on failure
+            errors.append(error)
+
+    threads = [threading.Thread(target=draw, args=(path,)) for path in VIGNETTES[:4]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+
+
+def test_without_matplotlib_the_import_error_says_what_to_install() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['matplotlib'] = None\n"
+        "try:\n"
+        "    import stalkrisk.plot\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+    )
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert "pip install 'stalkrisk[plot]'" in done.stdout
