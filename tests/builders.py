@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import stalkrisk
+from stalkrisk import vignettes
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 """The time of day 0 in every built case."""
@@ -58,3 +60,16 @@ def assess(*contacts: dict[str, Any], **kwargs: Any) -> stalkrisk.Assessment:
 def fired(assessment: stalkrisk.Assessment) -> list[str]:
     """The ids of the rules that fired, in order."""
     return [rule.id for rule in assessment.rules_fired]
+
+
+@dataclass(frozen=True)
+class BundledVignette:
+    """A bundled vignette's case where a test wants a file-like source (``stem``, ``read_text``)."""
+
+    stem: str
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        return vignettes.load(self.stem).case.model_dump_json()
+
+
+BUNDLED_VIGNETTES = [BundledVignette(name) for name in vignettes.names()]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import case, contact
+from builders import BUNDLED_VIGNETTES, BundledVignette, case, contact
 
 import stalkrisk
 import stalkrisk.fhir
@@ -31,7 +31,7 @@ from stalkrisk.fhir import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-VIGNETTES = sorted((Path(__file__).parent / "vignettes").glob("*.json"))
+VIGNETTES = BUNDLED_VIGNETTES
 VERSIONS: tuple[FhirVersion, ...] = ("R4", "R4B", "R5")
 BASIS = ("Observation/contact-log-1", "DocumentReference/journal-7")
 SENTINEL = "SENTINEL-SECRET-TEXT"
@@ -145,11 +145,10 @@ def test_every_vignette_carries_the_grade_actions_and_rules(
     assert pack.sha256 in resource["method"]["text"]
 
 
-def test_the_vignettes_cover_every_level_but_none_and_urgent() -> None:
-    # `none` is covered by test_a_case_without_contacts_is_negligible_risk.
+def test_the_vignettes_cover_every_level_and_urgent() -> None:
     seen = {(a.level.value, a.urgent) for a in map(assess_file, VIGNETTES)}
 
-    assert {level for level, _ in seen} == {lv.value for lv in stalkrisk.Level} - {"none"}
+    assert {level for level, _ in seen} == {lv.value for lv in stalkrisk.Level}
     assert ("police", True) in seen
     assert ("police", False) in seen
 
@@ -188,7 +187,7 @@ def test_a_case_without_contacts_is_negligible_risk() -> None:
 def test_urgent_is_high_risk_even_if_the_mapping_said_otherwise(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    urgent = assess_file(Path(__file__).parent / "vignettes" / "followed_by_car_right_now.json")
+    urgent = assess_file(BundledVignette("followed_by_car_right_now"))
     assert urgent.urgent
     lowered = {**RISK_PROBABILITY, stalkrisk.Level.POLICE: "low"}
     monkeypatch.setattr(stalkrisk.fhir, "RISK_PROBABILITY", lowered)

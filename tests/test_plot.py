@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import case, contact
+from builders import BUNDLED_VIGNETTES, BundledVignette, case, contact
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -27,10 +27,10 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 import stalkrisk  # noqa: E402
-from stalkrisk import journal, plot  # noqa: E402
+from stalkrisk import journal, plot, vignettes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-VIGNETTES = sorted((ROOT / "tests" / "vignettes").glob("*.json"))
+VIGNETTES = BUNDLED_VIGNETTES
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SECRET = "SENTINEL-5be1-free-text"
 RED = "#C62828"
@@ -53,7 +53,7 @@ def all_texts(ax: Axes) -> list[str]:
 
 
 def vignette(name: str) -> str:
-    return (ROOT / "tests" / "vignettes" / f"{name}.json").read_text(encoding="utf-8")
+    return BundledVignette(name).read_text()
 
 
 def red_markers(ax: Axes) -> list[Line2D]:
@@ -81,8 +81,8 @@ def test_every_vignette_renders_to_a_png(path: Path, tmp_path: Path) -> None:
     assert len(data) > 10_000  # not a blank canvas
 
 
-def test_the_twelve_vignettes_are_all_there() -> None:
-    assert len(VIGNETTES) == 12
+def test_every_bundled_vignette_is_rendered() -> None:
+    assert len(VIGNETTES) == len(vignettes.names()) >= 12
 
 
 # --- title and grade -----------------------------------------------------------------------

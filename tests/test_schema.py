@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import case, contact
+from builders import BUNDLED_VIGNETTES, case, contact
 
 import stalkrisk
 from stalkrisk import _cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "docs" / "schema"
-VIGNETTES = sorted((Path(__file__).parent / "vignettes").glob("*.json"))
+VIGNETTES = BUNDLED_VIGNETTES
 TARGETS = [
     ("--case", stalkrisk.Case, "case.schema.json"),
     ("--assessment", stalkrisk.Assessment, "assessment.schema.json"),

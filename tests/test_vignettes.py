@@ -1,20 +1,19 @@
 """Golden tests: whole vignettes drawn from the seed articles, graded end to end.
 
-Each case file in tests/vignettes/ is a scenario from the articles (see
-docs/vignettes.md); the expectations below were reasoned out from the domain
-design and then checked against the engine.
+Each vignette of the bundled library (stalkrisk.vignettes, data files in
+src/stalkrisk/_vignettes/) is a scenario from the articles (see docs/vignettes.md).
+The expectations below were reasoned out from the domain design and then checked
+against the engine; they pin rules and actions too, not only the grade.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
 import stalkrisk
-
-HERE = Path(__file__).parent / "vignettes"
+from stalkrisk import vignettes
 
 
 class Golden(NamedTuple):
@@ -306,15 +305,56 @@ GOLDEN = {
             "protect_online",
         ),
     ),
+    "history_but_no_contact": Golden(
+        level="none",
+        urgent=False,
+        elements=(),
+        rules=(),
+        actions=("keep_notes",),
+    ),
+    "one_hour_short_of_two_weeks": Golden(
+        level="boundaries",
+        urgent=False,
+        elements=(),
+        rules=(
+            "grade.boundaries.outside_therapy",
+            "grade.boundaries.repeated_contact",
+            "grade.boundaries.emerging_pattern",
+            "note.former_client",
+        ),
+        actions=("document_contact", "state_no_contact", "incident_journal", "protect_online"),
+    ),
+    "exactly_two_weeks": Golden(
+        level="consultation",
+        urgent=False,
+        elements=("pattern",),
+        rules=(
+            "element.pattern",
+            "grade.boundaries.outside_therapy",
+            "grade.boundaries.repeated_contact",
+            "grade.boundaries.emerging_pattern",
+            "grade.consultation.pattern",
+            "note.former_client",
+        ),
+        actions=(
+            "document_contact",
+            "state_no_contact",
+            "incident_journal",
+            "protect_online",
+            "involve_supervisor",
+            "consult_risk_professional",
+            "safety_plan",
+        ),
+    ),
 }
 
 
 def _assess(name: str) -> stalkrisk.Assessment:
-    return stalkrisk.assess((HERE / f"{name}.json").read_text(encoding="utf-8"))
+    return stalkrisk.assess(vignettes.load(name).case)
 
 
 def test_every_vignette_file_has_a_golden_expectation() -> None:
-    assert {path.stem for path in HERE.glob("*.json")} == set(GOLDEN)
+    assert set(vignettes.names()) == set(GOLDEN)
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN))
