@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from ._assessment import (
     Action,
@@ -14,9 +15,16 @@ from ._assessment import (
     RulePackInfo,
     Threshold,
 )
-from ._case import Case
+from ._case import Case, Relationship
 from ._engine import CompiledRuleset, EngineRule, Firing, compile_ruleset
-from ._features import ELEMENTS, CaseFeatures, Episode, extract, fields_for, widest_episode
+from ._features import (
+    ELEMENTS,
+    MICROSECONDS_PER_DAY,
+    CaseFeatures,
+    extract,
+    fields_for,
+    widest_episode,
+)
 from ._ladder import Level
 from ._rulepack import Rule, RulePack
 from ._version import __version__
@@ -84,21 +92,28 @@ class _Evidence:
         return ids
 
 
-def _threshold(
-    features: CaseFeatures, pattern_episodes: list[Episode], pack: RulePack
-) -> Threshold:
-    if pattern_episodes:
-        episode: Episode | None = pattern_episodes[-1]
-    else:
-        episode = widest_episode(features.episodes)
+def _threshold(features: CaseFeatures, pack: RulePack) -> Threshold:
+    """The pack's threshold figures, measured on the latest episode that meets them.
+
+    ``met`` reports the threshold parameters themselves; the pattern *element* is
+    decided by the pack's rules (with the bundled pack the two coincide, and a
+    custom pack may add other ways to find a pattern).
+    """
+    minimum = int(pack.parameter("pattern_min_distinct_behaviours"))
+    span_days = pack.parameter("pattern_min_span_days")
+    span = round(span_days * MICROSECONDS_PER_DAY)
+    meeting = [
+        e for e in features.episodes if len(e.behaviours) >= minimum and e.span_microseconds >= span
+    ]
+    episode = meeting[-1] if meeting else widest_episode(features.episodes)
     return Threshold(
-        met=bool(pattern_episodes),
+        met=bool(meeting),
         distinct_behaviours=len(episode.behaviours) if episode else 0,
         span_days=episode.span_days if episode else 0.0,
         behaviours=episode.behaviours if episode else (),
         course_of_conduct=episode.contact_ids if episode else (),
-        min_distinct_behaviours=int(pack.parameter("pattern_min_distinct_behaviours")),
-        min_span_days=pack.parameter("pattern_min_span_days"),
+        min_distinct_behaviours=minimum,
+        min_span_days=span_days,
         episodes=len(features.episodes),
     )
 
@@ -106,16 +121,22 @@ def _threshold(
 def _actions(
     pack: RulePack, level: Level, case: Case, flags: Mapping[str, bool]
 ) -> tuple[Action, ...]:
-    chosen = []
-    for spec in pack.actions:
-        if not spec.min_level.rank <= level.rank <= spec.max_level.rank:
-            continue
-        if case.client.relationship not in spec.relationships:
-            continue
-        if not all(flags[requirement] for requirement in spec.requires):
-            continue
-        chosen.append(Action(id=spec.id, text=spec.text))
-    return tuple(chosen)
+    present = frozenset(name for name, on in flags.items() if on)
+    return _actions_for(pack, level, case.client.relationship, present)
+
+
+@lru_cache(maxsize=4096)
+def _actions_for(
+    pack: RulePack, level: Level, relationship: Relationship, present: frozenset[str]
+) -> tuple[Action, ...]:
+    # Few distinct inputs recur across cases, so the (immutable) result is cached.
+    return tuple(
+        Action(id=spec.id, text=spec.text)
+        for spec in pack.actions
+        if spec.min_level.rank <= level.rank <= spec.max_level.rank
+        and relationship in spec.relationships
+        and spec.requires <= present
+    )
 
 
 def _raise_if(pack: RulePack, fired: set[str], level: Level, urgent: bool) -> tuple[RaiseIf, ...]:
@@ -147,7 +168,6 @@ def evaluate(case: Case, pack: RulePack, ruleset: CompiledRuleset) -> Assessment
     firings.sort(key=lambda f: (_PHASES[f.kind], pack.rule(f.rule_id).position, f.index))
 
     evidence = _Evidence(features)
-    pattern_episodes: list[Episode] = []
     fired: dict[str, set[str]] = {}
     element_rules: dict[str, list[str]] = {name: [] for name in ELEMENTS}
     for firing in firings:
@@ -158,9 +178,6 @@ def evaluate(case: Case, pack: RulePack, ruleset: CompiledRuleset) -> Assessment
             evidence.elements[rule.element] |= ids
             if rule.id not in element_rules[rule.element]:
                 element_rules[rule.element].append(rule.id)
-            if firing.kind == "episode" and rule.element == "pattern":
-                pattern_episodes.append(features.episodes[firing.index])
-    pattern_episodes.sort(key=lambda e: e.index)
 
     # Grade-rule evidence can cite elements, so resolve it after all elements are known.
     rules_fired = []
@@ -206,7 +223,7 @@ def evaluate(case: Case, pack: RulePack, ruleset: CompiledRuleset) -> Assessment
         urgent=urgent,
         picture="criminal" if pack.level(level).picture == "criminal" else "clinical",
         elements=elements,
-        threshold=_threshold(features, pattern_episodes, pack),
+        threshold=_threshold(features, pack),
         rules_fired=tuple(rules_fired),
         actions=_actions(pack, level, case, flags),
         raise_if=_raise_if(pack, set(fired), level, urgent),

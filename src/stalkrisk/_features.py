@@ -18,6 +18,7 @@ from ._case import Behaviour, Case, Contact, Relationship, Target
 
 __all__ = [
     "GROUPS",
+    "MICROSECONDS_PER_DAY",
     "CaseFeatures",
     "Episode",
     "FieldSpec",
@@ -30,7 +31,7 @@ FactKind = Literal["episode", "case", "grade"]
 FieldType = Literal["count", "number", "bool", "enum"]
 GROUPS = ("stalking", "boundary", "escalation")
 ELEMENTS = ("pattern", "threat", "fear")
-_MICROSECONDS_PER_DAY = 86_400 * 10**6
+MICROSECONDS_PER_DAY = 86_400 * 10**6
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MICROSECOND = timedelta(microseconds=1)
 _DAYS_PER_MONTH = 365.25 / 12
@@ -157,7 +158,7 @@ class Episode:
     @property
     def span_days(self) -> float:
         # Exact integers divided once: 14 days is 14.0, one microsecond less is below it.
-        return self.span_microseconds / _MICROSECONDS_PER_DAY
+        return self.span_microseconds / MICROSECONDS_PER_DAY
 
     def fact(self) -> dict[str, Value]:
         return {
@@ -240,13 +241,13 @@ def extract(
         ((_microseconds(c.at), c) for c in case.contacts), key=lambda p: (p[0], p[1].id)
     )
     stalking = frozenset(b for b, g in groups.items() if g == "stalking")
-    gap = round(episode_max_gap_days * _MICROSECONDS_PER_DAY)
+    gap = round(episode_max_gap_days * MICROSECONDS_PER_DAY)
     episodes = _episodes(timeline, stalking, gap)
 
     evidence: dict[str, list[str]] = {spec.name: [] for spec in _CASE_FIELDS if spec.evidence}
     by_behaviour = {b: evidence[f"{b.value}_contacts"] for b in Behaviour}
     group_field = {b: f"{groups[b]}_contacts" for b in Behaviour}
-    recent_from = _microseconds(case.assessed_at) - round(recent_days * _MICROSECONDS_PER_DAY)
+    recent_from = _microseconds(case.assessed_at) - round(recent_days * MICROSECONDS_PER_DAY)
     history = case.client
     warnings = case.boundaries.warnings
     first_warning = _first([w.at for w in warnings])

@@ -167,9 +167,12 @@ class ActionSpec:
     requires: frozenset[str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RulePack:
-    """A validated rule pack.  Create one with :func:`stalkrisk.load_rule_pack`."""
+    """A validated rule pack.  Create one with :func:`stalkrisk.load_rule_pack`.
+
+    Two packs are equal when their canonical content is (same ``sha256``).
+    """
 
     name: str
     version: str
@@ -181,6 +184,12 @@ class RulePack:
     levels: tuple[LevelSpec, ...]
     rules: tuple[Rule, ...]
     actions: tuple[ActionSpec, ...]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RulePack) and other.sha256 == self.sha256
+
+    def __hash__(self) -> int:
+        return hash(self.sha256)
 
     def parameter(self, name: str) -> int | float:
         return self.parameters[name].value
