@@ -13,6 +13,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     ValidationError,
     model_validator,
@@ -139,6 +140,7 @@ _Ref = Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
 
 class _Model(BaseModel):
     # Inputs are clinical data: pydantic's own messages must not repeat them.
+    # Flags are StrictBool: "yes" or 1 is refused, not silently read as true.
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
 
@@ -160,9 +162,11 @@ class Contact(_Model):
     witnesses: tuple[_Ref, ...] = ()
     evidence: tuple[_Ref, ...] = Field(default=(), description="Recordings, call traces, …")
     response: _Text | None = Field(default=None, description="What the clinician did.")
-    ongoing: bool = Field(default=False, description="Still happening at the time of assessment.")
-    weapon: bool = Field(default=False, description="A weapon was shown or mentioned.")
-    specific_threat: bool = Field(
+    ongoing: StrictBool = Field(
+        default=False, description="Still happening at the time of assessment."
+    )
+    weapon: StrictBool = Field(default=False, description="A weapon was shown or mentioned.")
+    specific_threat: StrictBool = Field(
         default=False, description="The threat names a time, place or means; needs `threat`."
     )
 
@@ -192,10 +196,10 @@ class ClientHistory(_Model):
     relationship: Relationship
     therapy_start: date | None = None
     therapy_end: date | None = None
-    prior_violence: bool = False
-    prior_stalking: bool = False
-    substance_misuse: bool = False
-    weapon_access: bool = False
+    prior_violence: StrictBool = False
+    prior_stalking: StrictBool = False
+    substance_misuse: StrictBool = False
+    weapon_access: StrictBool = False
     protection_order_since: AwareDatetime | None = Field(
         default=None, description="A protection order is in force since this time."
     )
@@ -222,7 +226,7 @@ class BoundaryWarning(_Model):
     """A warning given to the client, by the clinician or backed by a supervisor."""
 
     at: AwareDatetime
-    supervisor: bool = Field(default=False, description="A supervisor confronted the client.")
+    supervisor: StrictBool = Field(default=False, description="A supervisor confronted the client.")
 
 
 class Boundaries(_Model):
@@ -238,7 +242,7 @@ class Fear(_Model):
     """The clinician's own report of fear; never inferred from free text."""
 
     level: FearLevel = FearLevel.NONE
-    family_afraid: bool = False
+    family_afraid: StrictBool = False
 
 
 class Case(_Model):
