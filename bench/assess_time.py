@@ -8,42 +8,13 @@ extraction (plain Python) and the rest (engine session and explanation).
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import time
-from datetime import UTC, datetime, timedelta
+
+from performance import make_case
 
 import stalkrisk
 from stalkrisk import _evaluate, _registry
-
-CODES = [
-    b.value
-    for b in stalkrisk.Behaviour
-    if b.value not in ("threat", "physical_violence", "property_damage")
-]
-
-
-def large_case(n: int, seed: int = 1) -> stalkrisk.Case:
-    """``n`` contacts over about a year, without threats, one client."""
-    rng = random.Random(seed)
-    start = datetime(2024, 1, 1, tzinfo=UTC)
-    contacts = [
-        {
-            "id": f"c{i}",
-            "at": (start + timedelta(minutes=rng.randrange(0, 525_600))).isoformat(),
-            "behaviours": rng.sample(CODES, rng.randint(1, 2)),
-            "note": "free text " * 5,
-        }
-        for i in range(n)
-    ]
-    return stalkrisk.parse_case(
-        {
-            "assessed_at": (start + timedelta(days=366)).isoformat(),
-            "client": {"relationship": "former"},
-            "contacts": contacts,
-            "fear": {"level": "some"},
-        }
-    )
 
 
 def measure(label: str, case: stalkrisk.Case, repeat: int) -> None:
@@ -102,7 +73,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
     measure("bundled example", stalkrisk.example_case(), args.repeat)
-    measure("1,000-contact case", large_case(1_000), max(args.repeat // 10, 10))
+    measure("1,000-contact case", make_case(1_000), max(args.repeat // 10, 10))
     engine_costs(args.repeat * 5)
 
 
