@@ -4,30 +4,46 @@ Run by hand when judging a new durable-rules release or fork:
 
     .venv/bin/python bench/engine_hazards.py [--quick] [--only NAME ...]
 
-Every scenario drives the *bare* engine (``durable.engine``, never stalkrisk and
-its guards) in its own child process, started as
-``python bench/engine_hazards.py --scenario NAME``, so that a segfault shows as a
-negative return code (the signal) instead of killing this script.  Each child
-prints ``PROGRESS`` lines while it works and one ``RESULT`` line (JSON) at the
-end; the parent prints one line per hazard (name, what was tried, outcome,
-seconds) and a summary table.  An outcome is one of
+Every scenario drives the *bare* engine, never stalkrisk and its guards, in its
+own child process, started as ``python bench/engine_hazards.py --scenario NAME``,
+so that a segfault shows as a negative return code (the signal) instead of
+killing this script.  There are two kinds of scenario:
+
+* the Host-based scenarios go through durable-rules' Python API
+  (``durable.engine``).  stalkrisk no longer uses that API; they stay because they
+  document its hazards (background threads, swallowed errors, batches, ...);
+* the ``core_*`` scenarios replay the path stalkrisk's adapter
+  (``src/stalkrisk/_engine.py``) actually uses: the compiled core module
+  ``durable_rules_engine`` called directly (``create_ruleset``, ``assert_fact``,
+  ``start_action_for_state``, ``complete_and_start_action``, ``delete_state``),
+  with no Host and no ``dispatch``/``start_action``/``assert_timers`` calls, each
+  with one of the adapter's guards taken away.
+
+Each child prints ``PROGRESS`` lines while it works and one ``RESULT`` line
+(JSON) at the end; the parent prints one line per hazard (name, what was tried,
+outcome, seconds) and a summary table.  An outcome is one of
 
 * ``REPRODUCES: ...``  — the hazard still exists (crash signal N, action lost,
   raises X, ...);
 * ``does not reproduce: ...`` — the release behaves safely in this scenario;
-* ``control ok`` / ``CONTROL FAILED`` — the workaround the adapter relies on
-  (own host without background threads, sentinel rule, constant comparisons,
-  all-matching batch) still holds;
+* ``control ok`` / ``CONTROL FAILED`` — the workaround still holds.  The adapter
+  relies on no Host at all: the core API from the calling thread, one session
+  open at a time (a process-wide lock), the sentinel rule asserted and drained
+  first in every session, single-fact rules on constants, and facts asserted one
+  by one, each drained of its actions before the next.  The Host-based controls
+  (a host without background threads, an all-matching batch) document the
+  workarounds of the Python API;
 * ``ERROR: ...`` — the scenario itself failed (a Python exception or a timeout),
   for example because a fork changed the API.
 
 The two memory hazards (deleting a session in which no action ran, cross-fact
 comparisons) use engine memory that is never initialised, so whether they crash
 depends on what the heap held before.  A fresh interpreter often hands out
-zeroed memory and hides them; a long-running process does not.  Those scenarios
-therefore run twice in one child: on the fresh heap, then after
-:func:`dirty_heap` has left freed chunks full of ``0x41`` behind.  The PROGRESS
-line in a crash report says which pass crashed.
+zeroed memory and hides them; a long-running process does not (importing
+``durable.engine`` alone is enough to change the outcome).  Those scenarios, and
+the ``core_*`` session churns, therefore run twice in one child: on the fresh
+heap, then after :func:`dirty_heap` has left freed chunks full of ``0x41``
+behind.  The PROGRESS line in a crash report says which pass crashed.
 
 Inputs come from fixed seeds; thread scheduling in ``background_threads`` is the
 only source of run-to-run variation.  ``--quick`` uses smaller counts.  The
@@ -46,10 +62,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from typing import Any, NoReturn
 
+import durable_rules_engine as core  # type: ignore[import-not-found]
 from durable import engine  # type: ignore[import-untyped]
 
 REPRODUCES = "REPRODUCES"
@@ -624,6 +641,253 @@ def scenario_swallowed_action_error(sizes: Sizes) -> list[Check]:
     return [hazard("", raised is None, detail)]
 
 
+# --------------------------------------------------------------------------- core-level scenarios
+#
+# stalkrisk's adapter uses no Host: it calls the compiled core module directly, from the
+# calling thread, and reads the actions back itself.  These scenarios make the same calls
+# with one of its guards taken away, so a new release can be judged for that path.
+
+CORE_OK, CORE_NOT_HANDLED, CORE_OBSERVED, CORE_DEFERRED = 0, 1, 2, 3
+CORE_CODES = {0: "ok", 1: "not handled", 2: "observed", 3: "deferred"}
+CORE_SENTINEL: Fact = {"$begin": 1}
+
+
+def core_rule(pattern: Fact) -> Fact:
+    """A one-fact rule as the core takes it (no ``run``: the caller reads the actions)."""
+    return {"all": [{"m": pattern}]}
+
+
+def core_ruleset(name: str, rules: dict[str, Fact]) -> int:
+    """Register ``rules`` with the core under ``name``; the ruleset handle."""
+    return int(core.create_ruleset(name, json.dumps(rules)))
+
+
+def core_assert(handle: int, fact: Fact) -> tuple[int, list[str]]:
+    """Assert one fact and drain the actions it started, as the adapter does: (code, actions).
+
+    Like the adapter, nothing is read back unless the code is 0 (1: no rule matched).
+    """
+    code, state = core.assert_fact(handle, json.dumps(fact))
+    actions: list[str] = []
+    if code == CORE_OK:
+        started = core.start_action_for_state(handle, state)
+        result = started[1] if started else None
+        while result:
+            actions.append(result)
+            result = core.complete_and_start_action(handle, state)
+    return int(code), actions
+
+
+def core_action(result: str) -> tuple[str, Fact]:
+    """The rule name and the fact of an action result ``{"<rule>":{"m":{<fact>}}}``."""
+    ((name, body),) = json.loads(result).items()
+    return name, body["m"]
+
+
+def code_text(codes: dict[int, int]) -> str:
+    """``{0: 5, 1: 2}`` as ``"5x ok, 2x not handled"``."""
+    parts = [f"{n}x {CORE_CODES.get(code, str(code))}" for code, n in sorted(codes.items())]
+    return ", ".join(parts) or "none"
+
+
+@dataclass
+class CoreTally:
+    """What a core session churn saw, over both heaps."""
+
+    sessions: int = 0
+    asserts: int = 0
+    actions: int = 0
+    wrong: int = 0
+    sentinel_actions: int = 0
+    codes: dict[int, int] = field(default_factory=dict)
+
+    def count(self, code: int) -> None:
+        self.asserts += 1
+        self.codes[code] = self.codes.get(code, 0) + 1
+
+
+def core_action_churn(sizes: Sizes, open_limit: int) -> CoreTally:
+    """Sessions in which every fact fires a single-fact rule, <= ``open_limit`` open.
+
+    Each new session gets ``facts_per_session`` facts (``k`` = 0, 1, ...; rule ``hit<k>``
+    fires on each), then one more fact goes into a random open session, one created
+    before some out-of-order deletes.  A random open session is deleted whenever
+    ``open_limit`` are open; the rest are deleted in random order at the end.  No
+    sentinel: every session ran actions.  Every action must name its fact's rule and
+    session.
+    """
+    tally = CoreTally()
+    rules = {
+        f"hit{k}": core_rule({"$and": [{"kind": "x"}, {"k": k}]})
+        for k in range(sizes.facts_per_session)
+    }
+
+    def fire(handle: int, sid: str, k: int, extra: int) -> None:
+        code, actions = core_assert(handle, {"sid": sid, "kind": "x", "k": k, "e": extra})
+        tally.count(code)
+        tally.actions += len(actions)
+        for result in actions:
+            name, fact = core_action(result)
+            tally.wrong += name != f"hit{k}" or fact.get("sid") != sid or fact.get("e") != extra
+
+    def run(name: str) -> int:
+        handle = core_ruleset(f"core_{name}", rules)
+        rng = random.Random(7)
+        open_sids: list[str] = []
+        for i in range(sizes.churn_sessions):
+            sid = f"s{i}"
+            for k in range(sizes.facts_per_session):
+                fire(handle, sid, k, 0)
+            open_sids.append(sid)
+            fire(handle, rng.choice(open_sids), 0, i + 1)
+            if len(open_sids) >= open_limit:
+                core.delete_state(handle, open_sids.pop(rng.randrange(len(open_sids))))
+            if (i + 1) % 500 == 0:
+                progress(f"{name}: {i + 1} sessions")
+        rng.shuffle(open_sids)
+        for sid in open_sids:
+            core.delete_state(handle, sid)
+        return sizes.churn_sessions
+
+    tally.sessions = on_both_heaps(run)
+    return tally
+
+
+def action_churn_summary(tally: CoreTally, open_limit: int) -> tuple[bool, str]:
+    """(every action arrived and was right, the detail text) for :func:`core_action_churn`."""
+    ok = tally.actions == tally.asserts and not tally.wrong and tally.codes == {0: tally.asserts}
+    how = "random delete order" if open_limit > 1 else "each deleted before the next opens"
+    detail = (
+        f"no crash, {tally.sessions // len(HEAPS)} sessions (<= {open_limit} open, {how}) on "
+        f"clean and on dirty heap; {tally.actions}/{tally.asserts} actions, {tally.wrong} wrong"
+    )
+    if tally.codes != {0: tally.asserts}:
+        detail += f"; codes {code_text(tally.codes)}"
+    return ok, detail
+
+
+def scenario_core_unordered_delete(sizes: Sizes) -> list[Check]:
+    ok, detail = action_churn_summary(core_action_churn(sizes, sizes.churn_open), sizes.churn_open)
+    return [hazard("", not ok, detail)]
+
+
+def scenario_core_unordered_delete_control(sizes: Sizes) -> list[Check]:
+    ok, detail = action_churn_summary(core_action_churn(sizes, 1), 1)
+    return [control("", ok, detail)]
+
+
+JOIN_RULES: dict[str, Fact] = {"join": {"all": [{"a": {"t": "x"}}, {"b": {"t": "y"}}]}}
+SINGLE_FACT_RULES: dict[str, Fact] = {"hit": core_rule({"kind": "x"})}
+
+
+def core_silent_churn(sizes: Sizes, join: bool, sentinel: bool, open_limit: int) -> CoreTally:
+    """Sessions in which no action ran (unless ``sentinel``), deleted in random order.
+
+    ``join``: each session holds one half-joined fact of :data:`JOIN_RULES` (code 0, no
+    action).  Otherwise each holds one fact that no rule of :data:`SINGLE_FACT_RULES`
+    matches (code 1), as in a stalkrisk case where no rule fires.  With ``sentinel``
+    the sentinel fact is asserted and its action drained first, as the adapter does.
+    """
+    tally = CoreTally()
+    rules = dict(JOIN_RULES if join else SINGLE_FACT_RULES)
+    if sentinel:
+        rules["sentinel"] = core_rule(CORE_SENTINEL)
+
+    def run(name: str) -> int:
+        handle = core_ruleset(f"core_{name}", rules)
+        rng = random.Random(2)
+        open_sids: list[str] = []
+        for i in range(sizes.churn_sessions):
+            sid = f"s{i}"
+            if sentinel:
+                code, actions = core_assert(handle, {"sid": sid, **CORE_SENTINEL})
+                tally.sentinel_actions += sum(core_action(a)[0] == "sentinel" for a in actions)
+                tally.wrong += sum(core_action(a)[0] != "sentinel" for a in actions)
+            fact = {"sid": sid, "t": "x", "n": i} if join else {"sid": sid, "kind": "q", "n": i}
+            code, actions = core_assert(handle, fact)
+            tally.count(code)
+            tally.actions += len(actions)
+            open_sids.append(sid)
+            if len(open_sids) >= open_limit:
+                core.delete_state(handle, open_sids.pop(rng.randrange(len(open_sids))))
+            if (i + 1) % 500 == 0:
+                progress(f"{name}: {i + 1} sessions")
+        rng.shuffle(open_sids)
+        for sid in open_sids:
+            core.delete_state(handle, sid)
+        return sizes.churn_sessions
+
+    tally.sessions = on_both_heaps(run)
+    return tally
+
+
+def silent_churn_detail(tally: CoreTally, open_limit: int) -> str:
+    how = "random delete order" if open_limit > 1 else "each deleted before the next opens"
+    return (
+        f"no crash, {tally.sessions // len(HEAPS)} sessions (<= {open_limit} open, {how}) on "
+        f"clean and on dirty heap; fact codes {code_text(tally.codes)}; "
+        f"{tally.actions} other actions"
+    )
+
+
+def scenario_core_delete_without_action(sizes: Sizes) -> list[Check]:
+    tally = core_silent_churn(sizes, join=True, sentinel=False, open_limit=sizes.churn_open)
+    return [hazard("", False, silent_churn_detail(tally, sizes.churn_open))]
+
+
+def scenario_core_delete_without_action_control(sizes: Sizes) -> list[Check]:
+    tally = core_silent_churn(sizes, join=True, sentinel=True, open_limit=sizes.churn_open)
+    ok = tally.sentinel_actions == tally.sessions and not tally.wrong and not tally.actions
+    detail = f"sentinel drained first: {tally.sentinel_actions}/{tally.sessions} sentinel actions; "
+    return [control("", ok, detail + silent_churn_detail(tally, sizes.churn_open))]
+
+
+def scenario_core_delete_without_action_single_fact(sizes: Sizes) -> list[Check]:
+    tally = core_silent_churn(sizes, join=False, sentinel=False, open_limit=1)
+    return [hazard("", False, silent_churn_detail(tally, 1))]
+
+
+def describe_action(result: str | None) -> str:
+    """An action result as ``"hit on n=2"``, or ``"none"``."""
+    if not result:
+        return "none"
+    name, fact = core_action(result)
+    return f"{name} on n={fact.get('n')}"
+
+
+def scenario_core_deferred(sizes: Sizes) -> list[Check]:
+    """Assert a fact while an action of its session is started and not completed."""
+    handle = core_ruleset("deferred", {"hit": core_rule({"kind": "x"})})
+    code, state = core.assert_fact(handle, json.dumps({"sid": "1", "kind": "x", "n": 1}))
+    started = core.start_action_for_state(handle, state)
+    first = describe_action(started[1] if started else None)
+    code, during = core.assert_fact(handle, json.dumps({"sid": "1", "kind": "x", "n": 2}))
+    direct = core.start_action_for_state(handle, during)
+    direct_text = describe_action(direct[1] if direct else None)
+    later: list[str] = []
+    result = core.complete_and_start_action(handle, state)
+    while result and len(later) < 5:
+        later.append(describe_action(result))
+        result = core.complete_and_start_action(handle, state)
+    detail = (
+        f"first fact's action started ({first}); second fact asserted meanwhile: code {code} "
+        f"({CORE_CODES.get(code, '?')}); start_action_for_state for it: {direct_text}; "
+        f"completing the first action returns: {', '.join(later) or 'none'}"
+    )
+    checks = [hazard("", code != CORE_DEFERRED and not direct, detail)]
+    _, before = core_assert(handle, {"sid": "2", "kind": "x", "n": 1})
+    code, actions = core_assert(handle, {"sid": "2", "kind": "x", "n": 2})
+    drained = [describe_action(result) for result in before]
+    got = [describe_action(result) for result in actions]
+    ok = code == CORE_OK and drained == ["hit on n=1"] and got == ["hit on n=2"]
+    detail = (
+        f"first fact's actions drained ({', '.join(drained) or 'none'}), then second fact: "
+        f"code {code}; its actions: {', '.join(got) or 'none'}"
+    )
+    checks.append(control("after_drain", ok, detail))
+    return checks
+
+
 # --------------------------------------------------------------------------- registry
 
 
@@ -713,6 +977,40 @@ SCENARIOS: dict[str, Scenario] = {
     "swallowed_action_error": Scenario(
         "a sync action raising RuntimeError inside assert_fact",
         scenario_swallowed_action_error,
+    ),
+    "core_unordered_delete": Scenario(
+        "core API, no Host: {s.churn_sessions} sessions, <= {s.churn_open} open, each "
+        "{s.facts_per_session} facts + 1 more into a random open session, every fact firing a "
+        "single-fact rule, actions drained after each assert; random delete order; fresh heap, "
+        "then dirty heap",
+        scenario_core_unordered_delete,
+    ),
+    "core_unordered_delete_control": Scenario(
+        "same with one session open at a time (what the adapter's lock guarantees)",
+        scenario_core_unordered_delete_control,
+        control=True,
+    ),
+    "core_delete_without_action": Scenario(
+        "core API, join ruleset, {s.churn_sessions} sessions each with one half-joined fact "
+        "(no action ran), <= {s.churn_open} open, random delete order; fresh heap, then dirty heap",
+        scenario_core_delete_without_action,
+    ),
+    "core_delete_without_action_control": Scenario(
+        "same with the $begin sentinel asserted and its action drained first (as the adapter does)",
+        scenario_core_delete_without_action_control,
+        control=True,
+    ),
+    "core_delete_without_action_single_fact": Scenario(
+        "core API, single-fact rules, {s.churn_sessions} sessions each with one fact no rule "
+        "matches, one open at a time, no sentinel (the adapter minus its sentinel); fresh heap, "
+        "then dirty heap",
+        scenario_core_delete_without_action_single_fact,
+    ),
+    "core_deferred": Scenario(
+        "core API: assert a fact while an action of its session is started, not completed; "
+        "reproduces if the engine takes it silently (code not 3) and withholds its action from "
+        "start_action_for_state; control: drain first, as the adapter does",
+        scenario_core_deferred,
     ),
 }
 
