@@ -204,3 +204,14 @@ def test_errors_from_the_models_themselves_hide_the_input() -> None:
         stalkrisk.Contact(id="a", at=at(0), behaviours=(), note=SECRET)  # type: ignore[arg-type]
 
     assert SECRET not in str(caught.value)
+
+
+def test_a_number_is_not_read_as_a_timestamp() -> None:
+    data = case(contact("a", 0, "gift"))
+    data["contacts"][0]["at"] = 12345.5
+    data["client"]["therapy_start"] = 0
+
+    [first, second] = problems(data)
+
+    assert (first.loc, second.loc) == ("contacts.0.at", "client.therapy_start")
+    assert "not a number" in first.msg

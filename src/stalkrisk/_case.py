@@ -11,6 +11,7 @@ from typing import Annotated, Any, Self
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -131,6 +132,16 @@ class ClinicalState(StrEnum):
     DECOMPENSATION = "decompensation"
 
 
+def _not_a_number(value: Any) -> Any:
+    # pydantic would read a number as a Unix timestamp; in a clinical record that is
+    # almost always a mistake, so times and dates must be ISO 8601 text (or objects).
+    if isinstance(value, bool | int | float):
+        raise ValueError("must be an ISO 8601 string, not a number")
+    return value
+
+
+_Moment = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
+_Day = Annotated[date, BeforeValidator(_not_a_number)]
 _Id = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 ]
@@ -153,7 +164,7 @@ class Contact(_Model):
     """
 
     id: _Id = Field(description="Unique within the case; appears as evidence. Not a name.")
-    at: AwareDatetime = Field(description="When it happened, with a timezone.")
+    at: _Moment = Field(description="When it happened, with a timezone.")
     behaviours: tuple[Behaviour, ...] = Field(min_length=1, description="At least one code.")
     channel: Channel | None = None
     targets: tuple[Target, ...] = Field(default=(Target.CLINICIAN,), min_length=1)
@@ -194,13 +205,13 @@ class ClientHistory(_Model):
     """What is known about the client before and beside the contacts."""
 
     relationship: Relationship
-    therapy_start: date | None = None
-    therapy_end: date | None = None
+    therapy_start: _Day | None = None
+    therapy_end: _Day | None = None
     prior_violence: StrictBool = False
     prior_stalking: StrictBool = False
     substance_misuse: StrictBool = False
     weapon_access: StrictBool = False
-    protection_order_since: AwareDatetime | None = Field(
+    protection_order_since: _Moment | None = Field(
         default=None, description="A protection order is in force since this time."
     )
     motive: Motive | None = None
@@ -225,14 +236,14 @@ class ClientHistory(_Model):
 class BoundaryWarning(_Model):
     """A warning given to the client, by the clinician or backed by a supervisor."""
 
-    at: AwareDatetime
+    at: _Moment
     supervisor: StrictBool = Field(default=False, description="A supervisor confronted the client.")
 
 
 class Boundaries(_Model):
     """Boundaries set with the client."""
 
-    agreement_at: AwareDatetime | None = Field(
+    agreement_at: _Moment | None = Field(
         default=None, description="When an informed-consent agreement set the boundaries."
     )
     warnings: tuple[BoundaryWarning, ...] = ()
@@ -252,7 +263,7 @@ class Case(_Model):
     what-if questions and leave the original untouched.
     """
 
-    assessed_at: AwareDatetime = Field(description="The reference time; never the wall clock.")
+    assessed_at: _Moment = Field(description="The reference time; never the wall clock.")
     client: ClientHistory
     boundaries: Boundaries = Boundaries()
     contacts: tuple[Contact, ...] = ()
