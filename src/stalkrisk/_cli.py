@@ -21,6 +21,7 @@ from ._case import Case
 from ._examples import example_json
 from ._exceptions import CaseValidationError, EngineError, RulePackError
 from ._features import fields_for
+from ._ladder import describe_effect
 from ._registry import default_rule_pack, load_rule_pack
 from ._rulepack import RulePack
 from ._version import __version__
@@ -152,12 +153,7 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"  {parameter.name} = {parameter.value:g}\n")
     out.write("\nRules\n")
     for rule in pack.rules:
-        if rule.element:
-            effect = f"element {rule.element}"
-        elif rule.level:
-            effect = f"at least {rule.level.value}" + (", urgent" if rule.urgent else "")
-        else:
-            effect = "note"
+        effect = describe_effect(rule.element, rule.level, rule.urgent)
         out.write(f"\n  {rule.id} — {rule.title}\n")
         out.write(f"    fact {rule.on}: when {rule.when_text} → {effect}\n")
         out.write(f"    why: {' '.join(rule.rationale.split())}\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from ._assessment import Assessment, ElementFinding
-from ._ladder import Level
+from ._ladder import Level, describe_effect
 
 __all__ = ["format_span", "render_text"]
 
@@ -92,13 +92,7 @@ def render_text(assessment: Assessment) -> str:
     if not a.rules_fired:
         lines.append("  No rule fired.")
     for rule in a.rules_fired:
-        effect = (
-            f"element {rule.element}"
-            if rule.effect == "element"
-            else f"at least {rule.level.value}" + (", urgent" if rule.urgent else "")
-            if rule.level is not None
-            else "note"
-        )
+        effect = describe_effect(rule.element, rule.level, rule.urgent)
         lines.append(f"  - {rule.title} [{rule.id} → {effect}]")
         lines.extend(_wrap(rule.rationale, indent="      "))
         lines.append(f"      Source: {rule.source}")
