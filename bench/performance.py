@@ -15,6 +15,7 @@ Reports medians over repeated runs of:
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import os
 import random
@@ -95,6 +96,19 @@ def scaling(medians: dict[int, float]) -> None:
     ratio = medians[10_000] / medians[1_000]
     nlogn = (10_000 * math.log(10_000)) / (1_000 * math.log(1_000))
     print(f"\n1,000 → 10,000 contacts: time ×{ratio:.1f} (n: ×10.0, n log n: ×{nlogn:.1f})")
+    # The same with the cases moved out of the collector's reach (gc.freeze), which
+    # separates the algorithm's growth from CPython's cyclic GC re-scanning them.
+    frozen = {}
+    for n in (1_000, 10_000):
+        case = make_case(n)
+        gc.collect()
+        gc.freeze()
+        frozen[n] = median_seconds(lambda c=case: stalkrisk.assess(c), 15)
+        gc.unfreeze()
+    print(
+        f"  with the case objects frozen (gc.freeze): ×{frozen[10_000] / frozen[1_000]:.1f} "
+        f"({frozen[1_000] * 1e3:.2f} → {frozen[10_000] * 1e3:.2f} ms)"
+    )
 
 
 def batch_throughput(count: int) -> None:
