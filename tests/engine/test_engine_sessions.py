@@ -19,6 +19,7 @@ def test_open_sessions_stay_within_the_thread_count_and_drop_to_zero() -> None:
         stalkrisk.parse_case(case(contact("a", 0, "following"), contact("b", n % 20, "threat")))
         for n in range(THREADS)
     ]
+    stalkrisk.assess(cases[0])  # load the pack (and its safety probes) before counting
     peak = [0]
     sids: list[str] = []
     lock = threading.Lock()
