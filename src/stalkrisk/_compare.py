@@ -38,19 +38,23 @@ class Comparison(BaseModel):
             or self.rules_stopped
         )
 
-    def __str__(self) -> str:
-        b, a = self.before, self.after
-        lines = [f"Grade: {b.level.value} → {a.level.value} ({self.level_change:+d} steps)"]
-        if b.urgent != a.urgent:
-            lines.append(f"Urgent: {b.urgent} → {a.urgent}")
-        for label, values in (
+    def changes(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The labelled lists of what was gained, lost, started and stopped."""
+        return (
             ("Elements gained", self.elements_gained),
             ("Elements lost", self.elements_lost),
             ("Rules started firing", self.rules_started),
             ("Rules stopped firing", self.rules_stopped),
             ("Actions added", self.actions_added),
             ("Actions dropped", self.actions_dropped),
-        ):
+        )
+
+    def __str__(self) -> str:
+        b, a = self.before, self.after
+        lines = [f"Grade: {b.level.value} → {a.level.value} ({self.level_change:+d} steps)"]
+        if b.urgent != a.urgent:
+            lines.append(f"Urgent: {b.urgent} → {a.urgent}")
+        for label, values in self.changes():
             if values:
                 lines.append(f"{label}: {', '.join(values)}")
         if not self.changed:

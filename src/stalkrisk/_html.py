@@ -207,15 +207,7 @@ def comparison_html(comparison: Comparison) -> str:
     if c.before.urgent != c.after.urgent:
         parts.append(f" (urgent {c.before.urgent} {arrow} {c.after.urgent})")
     parts.append(f'<table style="{_TABLE}">')
-    rows = [
-        ("elements gained", c.elements_gained),
-        ("elements lost", c.elements_lost),
-        ("rules started firing", c.rules_started),
-        ("rules stopped firing", c.rules_stopped),
-        ("actions added", c.actions_added),
-        ("actions dropped", c.actions_dropped),
-    ]
-    for label, values in rows:
+    for label, values in c.changes():
         parts.append(_row(escape(label), _ids(values)))
     parts.append("</table></div>")
     return "".join(parts)
