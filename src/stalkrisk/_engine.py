@@ -168,7 +168,6 @@ class CompiledRuleset:
     def __init__(self, name: str, pack: str, rules: Sequence[EngineRule]) -> None:
         self.name = name
         self.pack = pack
-        self.rule_ids = tuple(rule.rule_id for rule in rules)
         self._by_name = {f"r{position}": rule.rule_id for position, rule in enumerate(rules)}
         definition: dict[str, Any] = {_SENTINEL_RULE: {"all": [{"m": _SENTINEL_FACT}]}}
         for position, rule in enumerate(rules):
