@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Mapping
 from functools import lru_cache
 
 from ._assessment import (
@@ -21,7 +21,7 @@ from ._features import (
     ELEMENTS,
     MICROSECONDS_PER_DAY,
     CaseFeatures,
-    extract,
+    Extractor,
     fields_for,
     widest_episode,
 )
@@ -40,14 +40,18 @@ def compile_pack(pack: RulePack) -> CompiledRuleset:
     return compile_ruleset(f"stalkrisk_{pack.sha256[:32]}", pack.name, rules)
 
 
-def _features(case: Case, pack: RulePack) -> CaseFeatures:
-    return extract(
-        case,
+@lru_cache(maxsize=64)
+def _extractor(pack: RulePack) -> Extractor:
+    return Extractor(
         groups={spec.code: spec.group for spec in pack.behaviours},
         pursuit=frozenset(spec.code for spec in pack.behaviours if spec.pursuit),
         episode_max_gap_days=pack.parameter("episode_max_gap_days"),
         recent_days=pack.parameter("recent_days"),
     )
+
+
+def _features(case: Case, pack: RulePack) -> CaseFeatures:
+    return _extractor(pack).extract(case)
 
 
 def _run_engine(
@@ -69,27 +73,31 @@ def _run_engine(
 
 
 class _Evidence:
-    """Contact ids behind fields, elements and episodes, kept in chronological order."""
+    """The contacts behind fields, elements and episodes, as chronological positions.
+
+    Positions are plain integers, so unions and sorting stay cheap for long
+    cases; they become contact ids (oldest first) only in :meth:`ids`.
+    """
 
     def __init__(self, features: CaseFeatures) -> None:
-        self._order = {cid: n for n, cid in enumerate(features.chronological_ids)}
         self._features = features
-        self.elements: dict[str, set[str]] = {name: set() for name in ELEMENTS}
+        self.elements: dict[str, set[int]] = {name: set() for name in ELEMENTS}
 
-    def sort(self, ids: Iterable[str]) -> tuple[str, ...]:
-        return tuple(sorted(set(ids), key=self._order.__getitem__))
+    def ids(self, positions: Collection[int]) -> tuple[str, ...]:
+        chronological = self._features.chronological_ids
+        return tuple([chronological[p] for p in sorted(positions)])
 
-    def for_firing(self, rule: Rule, firing: Firing) -> set[str]:
+    def for_firing(self, rule: Rule, firing: Firing) -> set[int]:
         if firing.kind == "episode":
-            return set(self._features.episodes[firing.index].contact_ids)
-        ids: set[str] = set()
+            return set(self._features.episodes[firing.index].positions)
+        positions: set[int] = set()
         specs = fields_for(rule.on)
         for name in rule.fields:
             if name in self.elements:
-                ids |= self.elements[name]
+                positions |= self.elements[name]
             elif specs[name].evidence:
-                ids.update(self._features.evidence[name])
-        return ids
+                positions.update(self._features.evidence[name])
+        return positions
 
 
 def _threshold(features: CaseFeatures, pack: RulePack) -> Threshold:
@@ -111,7 +119,9 @@ def _threshold(features: CaseFeatures, pack: RulePack) -> Threshold:
         distinct_behaviours=len(episode.behaviours) if episode else 0,
         span_days=episode.span_days if episode else 0.0,
         behaviours=episode.behaviours if episode else (),
-        course_of_conduct=episode.contact_ids if episode else (),
+        course_of_conduct=tuple([features.chronological_ids[p] for p in episode.positions])
+        if episode
+        else (),
         min_distinct_behaviours=minimum,
         min_span_days=span_days,
         episodes=len(features.episodes),
@@ -168,7 +178,7 @@ def evaluate(case: Case, pack: RulePack, ruleset: CompiledRuleset) -> Assessment
     firings.sort(key=lambda f: (_PHASES[f.kind], pack.rule(f.rule_id).position, f.index))
 
     evidence = _Evidence(features)
-    fired: dict[str, set[str]] = {}
+    fired: dict[str, set[int]] = {}
     element_rules: dict[str, list[str]] = {name: [] for name in ELEMENTS}
     for firing in firings:
         rule = pack.rule(firing.rule_id)
@@ -195,7 +205,7 @@ def evaluate(case: Case, pack: RulePack, ruleset: CompiledRuleset) -> Assessment
                 urgent=rule.urgent,
                 rationale=rule.rationale,
                 source=rule.source,
-                evidence=evidence.sort(ids),
+                evidence=evidence.ids(ids),
             )
         )
 
@@ -208,7 +218,7 @@ def evaluate(case: Case, pack: RulePack, ruleset: CompiledRuleset) -> Assessment
         **{
             name: ElementFinding(
                 present=present[name],
-                evidence=evidence.sort(evidence.elements[name]),
+                evidence=evidence.ids(evidence.elements[name]),
                 rules=tuple(element_rules[name]),
             )
             for name in ELEMENTS

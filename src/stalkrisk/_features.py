@@ -9,20 +9,21 @@ of the contacts it counts: that is the evidence a rule cites.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from ._case import Behaviour, Case, Contact, Relationship, Target
+from ._case import Behaviour, Case, Relationship, Target
 
 __all__ = [
     "GROUPS",
     "MICROSECONDS_PER_DAY",
     "CaseFeatures",
     "Episode",
+    "Extractor",
     "FieldSpec",
-    "extract",
     "fields_for",
     "widest_episode",
 ]
@@ -146,13 +147,15 @@ def fields_for(kind: FactKind) -> Mapping[str, FieldSpec]:
 
 @dataclass(frozen=True)
 class Episode:
-    """A run of stalking contacts with no silence longer than the pack's gap."""
+    """A run of stalking contacts with no silence longer than the pack's gap.
+
+    ``positions`` are the contacts' places in the case's chronological order
+    (see :attr:`CaseFeatures.chronological_ids`).
+    """
 
     index: int
-    contact_ids: tuple[str, ...]
+    positions: tuple[int, ...]
     behaviours: tuple[str, ...]
-    start: datetime
-    end: datetime
     span_microseconds: int
 
     @property
@@ -163,7 +166,7 @@ class Episode:
     def fact(self) -> dict[str, Value]:
         return {
             "index": self.index,
-            "contacts": len(self.contact_ids),
+            "contacts": len(self.positions),
             "distinct_behaviours": len(self.behaviours),
             "span_days": self.span_days,
         }
@@ -171,44 +174,45 @@ class Episode:
 
 @dataclass(frozen=True)
 class CaseFeatures:
-    """The flat case fact, the evidence behind each counting field, and the episodes."""
+    """The flat case fact, the evidence behind each counting field, and the episodes.
+
+    Evidence is held as ascending chronological positions; ``chronological_ids``
+    turns a position into a contact id.
+    """
 
     values: dict[str, Value]
-    evidence: dict[str, tuple[str, ...]]
+    evidence: dict[str, Sequence[int]]
     episodes: tuple[Episode, ...]
     chronological_ids: tuple[str, ...]
+
+
+# Evidence lists filled contact by contact; the time-window fields are suffixes of
+# the chronological order and are cut with bisect instead.  "specific_threat" is
+# internal: it only feeds recent_specific_threat_contacts.
+_BEHAVIOUR_SLOTS = tuple(f"{b.value}_contacts" for b in Behaviour)
+_GROUP_SLOTS = tuple(f"{g}_contacts" for g in GROUPS)
+_SLOTS = (
+    *_BEHAVIOUR_SLOTS,
+    *_GROUP_SLOTS,
+    "family_contacts",
+    "weapon_contacts",
+    "ongoing_pursuit_contacts",
+    "specific_threat",
+)
+_SLOT = {name: index for index, name in enumerate(_SLOTS)}
+_EVIDENCE_FIELDS = tuple(spec.name for spec in _CASE_FIELDS if spec.evidence)
+# What decides where a contact's id goes: its behaviours, targets and flags.
+_Signature = tuple[tuple[Behaviour, ...], tuple[Target, ...], bool, bool, bool]
+_SIGNATURE_CACHE_SIZE = 4096
+
+
+def _first(moments: list[datetime]) -> int | None:
+    return _microseconds(min(moments)) if moments else None
 
 
 def _microseconds(moment: datetime) -> int:
     """Exact microseconds since the epoch (floats would blur the two-week boundary)."""
     return (moment - _EPOCH) // _ONE_MICROSECOND
-
-
-def _episodes(
-    timeline: list[tuple[int, Contact]], stalking: frozenset[Behaviour], gap: int
-) -> tuple[Episode, ...]:
-    runs: list[list[tuple[int, Contact]]] = []
-    for moment, contact in timeline:
-        if stalking.isdisjoint(contact.behaviours):
-            continue
-        if runs and moment - runs[-1][-1][0] <= gap:
-            runs[-1].append((moment, contact))
-        else:
-            runs.append([(moment, contact)])
-    episodes = []
-    for index, run in enumerate(runs):
-        shown = {b.value for _, c in run for b in c.behaviours if b in stalking}
-        episodes.append(
-            Episode(
-                index=index,
-                contact_ids=tuple(c.id for _, c in run),
-                behaviours=tuple(sorted(shown)),
-                start=run[0][1].at,
-                end=run[-1][1].at,
-                span_microseconds=run[-1][0] - run[0][0],
-            )
-        )
-    return tuple(episodes)
 
 
 def _therapy_months(case: Case) -> float:
@@ -219,100 +223,180 @@ def _therapy_months(case: Case) -> float:
     return max((end - start).days, 0) / _DAYS_PER_MONTH
 
 
-def _first(moments: list[datetime]) -> int | None:
-    return _microseconds(min(moments)) if moments else None
+def _after(times: list[int], moment: int | None, *, inclusive: bool) -> range:
+    """Chronological positions at (``inclusive``) or after ``moment``; none if unset."""
+    if moment is None:
+        return range(0)
+    cut = bisect_left(times, moment) if inclusive else bisect_right(times, moment)
+    return range(cut, len(times))
 
 
-def extract(
-    case: Case,
-    *,
-    groups: Mapping[Behaviour, str],
-    pursuit: frozenset[Behaviour],
-    episode_max_gap_days: float,
-    recent_days: float,
-) -> CaseFeatures:
-    """Compute the case fact and the episode facts for ``case``.
+def _from(positions: list[int], first: int) -> list[int]:
+    """The ascending ``positions`` at or after ``first``."""
+    return positions[bisect_left(positions, first) :]
+
+
+class Extractor:
+    """Feature extraction for one rule pack's catalogue and parameters.
 
     ``groups`` maps every behaviour to its catalogue group, ``pursuit`` holds
     the behaviours that make an ongoing contact urgent; the two numbers are
-    pack parameters.  Runs in O(n log n) for n contacts.
+    pack parameters.  :meth:`extract` runs in O(n log n) for n contacts: one
+    pass reads each contact once into flat columns, one sort orders them, and
+    every later step works on positions and integers only.
     """
-    timeline = sorted(
-        ((_microseconds(c.at), c) for c in case.contacts), key=lambda p: (p[0], p[1].id)
-    )
-    stalking = frozenset(b for b, g in groups.items() if g == "stalking")
-    gap = round(episode_max_gap_days * MICROSECONDS_PER_DAY)
-    episodes = _episodes(timeline, stalking, gap)
 
-    evidence: dict[str, list[str]] = {spec.name: [] for spec in _CASE_FIELDS if spec.evidence}
-    by_behaviour = {b: evidence[f"{b.value}_contacts"] for b in Behaviour}
-    group_field = {b: f"{groups[b]}_contacts" for b in Behaviour}
-    recent_from = _microseconds(case.assessed_at) - round(recent_days * MICROSECONDS_PER_DAY)
-    history = case.client
-    warnings = case.boundaries.warnings
-    first_warning = _first([w.at for w in warnings])
-    first_supervisor = _first([w.at for w in warnings if w.supervisor])
-    agreement = _first([case.boundaries.agreement_at] if case.boundaries.agreement_at else [])
-    order_since = history.protection_order_since
-    order_from = _microseconds(order_since) if order_since is not None else None
+    def __init__(
+        self,
+        *,
+        groups: Mapping[Behaviour, str],
+        pursuit: frozenset[Behaviour],
+        episode_max_gap_days: float,
+        recent_days: float,
+    ) -> None:
+        self._group_slot = {b: _SLOT[f"{groups[b]}_contacts"] for b in Behaviour}
+        self._pursuit = pursuit
+        # Bit i stands for the i-th stalking code in sorted order, so a mask
+        # decodes straight into the sorted tuple an episode reports.
+        self._stalking_codes = tuple(sorted(b.value for b in Behaviour if groups[b] == "stalking"))
+        self._bit = {Behaviour(code): 1 << i for i, code in enumerate(self._stalking_codes)}
+        self._gap = round(episode_max_gap_days * MICROSECONDS_PER_DAY)
+        self._recent = round(recent_days * MICROSECONDS_PER_DAY)
+        self._signatures: dict[_Signature, tuple[tuple[int, ...], int]] = {}
 
-    for moment, contact in timeline:
-        cid = contact.id
-        shown = contact.behaviours
-        evidence["contacts"].append(cid)
+    def _place(self, signature: _Signature) -> tuple[tuple[int, ...], int]:
+        """The evidence slots and the stalking bitmask of contacts with ``signature``."""
+        found = self._signatures.get(signature)
+        if found is not None:
+            return found
+        shown, targets, weapon, ongoing, specific = signature
+        slots = [_SLOT[f"{b.value}_contacts"] for b in shown]
+        slots += sorted({self._group_slot[b] for b in shown})
+        if Target.FAMILY in targets:
+            slots.append(_SLOT["family_contacts"])
+        if weapon:
+            slots.append(_SLOT["weapon_contacts"])
+        if ongoing and not self._pursuit.isdisjoint(shown):
+            slots.append(_SLOT["ongoing_pursuit_contacts"])
+        if specific:
+            slots.append(_SLOT["specific_threat"])
+        mask = 0
         for behaviour in shown:
-            by_behaviour[behaviour].append(cid)
-        for name in {group_field[b] for b in shown}:
-            evidence[name].append(cid)
-        if Target.FAMILY in contact.targets:
-            evidence["family_contacts"].append(cid)
-        if order_from is not None and moment >= order_from:
-            evidence["protection_order_breach_contacts"].append(cid)
-        if agreement is not None and moment > agreement:
-            evidence["contacts_after_agreement"].append(cid)
-        if first_warning is not None and moment > first_warning:
-            evidence["contacts_after_warning"].append(cid)
-        if first_supervisor is not None and moment > first_supervisor:
-            evidence["contacts_after_supervisor_warning"].append(cid)
-        if contact.weapon:
-            evidence["weapon_contacts"].append(cid)
-        if contact.ongoing and not pursuit.isdisjoint(shown):
-            evidence["ongoing_pursuit_contacts"].append(cid)
-        if moment >= recent_from:
-            if Behaviour.PHYSICAL_VIOLENCE in shown:
-                evidence["recent_physical_violence_contacts"].append(cid)
-            if contact.weapon:
-                evidence["recent_weapon_contacts"].append(cid)
-            if Behaviour.THREAT in shown:
-                evidence["recent_threat_contacts"].append(cid)
-            if contact.specific_threat:
-                evidence["recent_specific_threat_contacts"].append(cid)
+            mask |= self._bit.get(behaviour, 0)
+        found = (tuple(slots), mask)
+        if len(self._signatures) >= _SIGNATURE_CACHE_SIZE:
+            self._signatures.clear()  # a bound, not an eviction policy: entries are cheap
+        self._signatures[signature] = found
+        return found
 
-    widest = widest_episode(episodes)
-    longest = max(episodes, key=lambda e: (e.span_microseconds, e.index), default=None)
-    evidence["max_distinct_behaviours"] = list(widest.contact_ids) if widest else []
-    evidence["max_span_days"] = list(longest.contact_ids) if longest else []
+    def _decode(self, mask: int) -> tuple[str, ...]:
+        return tuple(code for i, code in enumerate(self._stalking_codes) if mask >> i & 1)
 
-    values: dict[str, Value] = {name: len(ids) for name, ids in evidence.items()}
-    values["max_distinct_behaviours"] = len(widest.behaviours) if widest else 0
-    values["max_span_days"] = longest.span_days if longest else 0.0
-    values["relationship"] = history.relationship.value
-    values["fear_level"] = case.fear.level.rank
-    values["family_afraid"] = int(case.fear.family_afraid)
-    values["prior_violence"] = int(history.prior_violence)
-    values["prior_stalking"] = int(history.prior_stalking)
-    values["substance_misuse"] = int(history.substance_misuse)
-    values["weapon_access"] = int(history.weapon_access)
-    values["protection_order"] = int(order_since is not None)
-    values["frail"] = int(history.frail)
-    values["therapy_months"] = _therapy_months(case)
+    def _episodes(
+        self, times: list[int], stalking: list[int], masks: list[int]
+    ) -> tuple[Episode, ...]:
+        episodes: list[Episode] = []
+        start = 0
+        for end in range(1, len(stalking) + 1):
+            if end < len(stalking) and times[stalking[end]] - times[stalking[end - 1]] <= self._gap:
+                continue
+            mask = 0
+            for bits in masks[start:end]:
+                mask |= bits
+            episodes.append(
+                Episode(
+                    index=len(episodes),
+                    positions=tuple(stalking[start:end]),
+                    behaviours=self._decode(mask),
+                    span_microseconds=times[stalking[end - 1]] - times[stalking[start]],
+                )
+            )
+            start = end
+        return tuple(episodes)
 
-    return CaseFeatures(
-        values=values,
-        evidence={name: tuple(ids) for name, ids in evidence.items()},
-        episodes=episodes,
-        chronological_ids=tuple(c.id for _, c in timeline),
-    )
+    def extract(self, case: Case) -> CaseFeatures:
+        """Compute the case fact and the episode facts for ``case``."""
+        # Each contact is read once, in input (memory) order, into flat columns;
+        # everything after the sort touches only those columns.
+        contacts = case.contacts
+        place = self._place
+        ids = [c.id for c in contacts]
+        moments = [(c.at - _EPOCH) // _ONE_MICROSECOND for c in contacts]
+        placed = [
+            place((c.behaviours, c.targets, c.weapon, c.ongoing, c.specific_threat))
+            for c in contacts
+        ]
+        # Two stable sorts of plain keys: by time, ties by id (ids are unique).
+        order = sorted(range(len(contacts)), key=ids.__getitem__)
+        order.sort(key=moments.__getitem__)
+        times = [moments[i] for i in order]
+
+        columns: list[list[int]] = [[] for _ in _SLOTS]
+        stalking: list[int] = []
+        masks: list[int] = []
+        for position, i in enumerate(order):
+            slots, mask = placed[i]
+            for slot in slots:
+                columns[slot].append(position)
+            if mask:
+                stalking.append(position)
+                masks.append(mask)
+        episodes = self._episodes(times, stalking, masks)
+
+        history = case.client
+        warnings = case.boundaries.warnings
+        agreement_at = case.boundaries.agreement_at
+        order_since = history.protection_order_since
+        recent = bisect_left(times, _microseconds(case.assessed_at) - self._recent)
+        evidence: dict[str, Sequence[int]] = dict(zip(_SLOTS, columns, strict=True))
+        del evidence["specific_threat"]
+        evidence["contacts"] = range(len(order))
+        evidence["protection_order_breach_contacts"] = _after(
+            times, None if order_since is None else _microseconds(order_since), inclusive=True
+        )
+        evidence["contacts_after_agreement"] = _after(
+            times, None if agreement_at is None else _microseconds(agreement_at), inclusive=False
+        )
+        evidence["contacts_after_warning"] = _after(
+            times, _first([w.at for w in warnings]), inclusive=False
+        )
+        evidence["contacts_after_supervisor_warning"] = _after(
+            times, _first([w.at for w in warnings if w.supervisor]), inclusive=False
+        )
+        evidence["recent_physical_violence_contacts"] = _from(
+            columns[_SLOT["physical_violence_contacts"]], recent
+        )
+        evidence["recent_weapon_contacts"] = _from(columns[_SLOT["weapon_contacts"]], recent)
+        evidence["recent_threat_contacts"] = _from(columns[_SLOT["threat_contacts"]], recent)
+        evidence["recent_specific_threat_contacts"] = _from(
+            columns[_SLOT["specific_threat"]], recent
+        )
+        widest = widest_episode(episodes)
+        longest = max(episodes, key=lambda e: (e.span_microseconds, e.index), default=None)
+        evidence["max_distinct_behaviours"] = widest.positions if widest else ()
+        evidence["max_span_days"] = longest.positions if longest else ()
+        evidence = {name: evidence[name] for name in _EVIDENCE_FIELDS}
+
+        values: dict[str, Value] = {name: len(positions) for name, positions in evidence.items()}
+        values["max_distinct_behaviours"] = len(widest.behaviours) if widest else 0
+        values["max_span_days"] = longest.span_days if longest else 0.0
+        values["relationship"] = history.relationship.value
+        values["fear_level"] = case.fear.level.rank
+        values["family_afraid"] = int(case.fear.family_afraid)
+        values["prior_violence"] = int(history.prior_violence)
+        values["prior_stalking"] = int(history.prior_stalking)
+        values["substance_misuse"] = int(history.substance_misuse)
+        values["weapon_access"] = int(history.weapon_access)
+        values["protection_order"] = int(order_since is not None)
+        values["frail"] = int(history.frail)
+        values["therapy_months"] = _therapy_months(case)
+
+        return CaseFeatures(
+            values=values,
+            evidence=evidence,
+            episodes=episodes,
+            chronological_ids=tuple([ids[i] for i in order]),
+        )
 
 
 def widest_episode(episodes: tuple[Episode, ...]) -> Episode | None:
