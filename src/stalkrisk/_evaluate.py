@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from functools import lru_cache
 
-from ._assessment import (
-    Action,
-    Assessment,
-    ElementFinding,
-    Elements,
-    FiredRule,
-    RaiseIf,
-    RulePackInfo,
-    Threshold,
-)
+from ._assessment import Action, Assessment, RaiseIf, RulePackInfo
 from ._case import Case, Relationship
 from ._engine import CompiledRuleset, EngineRule, Firing, compile_ruleset
 from ._features import (
@@ -54,20 +45,46 @@ def _features(case: Case, pack: RulePack) -> CaseFeatures:
     return _extractor(pack).extract(case)
 
 
+@lru_cache(maxsize=64)
+def _read_fields(pack: RulePack) -> dict[str, tuple[str, ...]]:
+    """For each fact kind, the fields that at least one of the pack's rules tests.
+
+    Facts carry only these: a field no condition tests cannot change what fires,
+    and every field a condition tests is always present (a missing one would
+    make the rule silently false).
+    """
+    read: dict[str, set[str]] = {kind: set() for kind in _PHASES}
+    for rule in pack.rules:
+        read[rule.on].update(rule.fields)
+    return {kind: tuple(sorted(names)) for kind, names in read.items()}
+
+
 def _run_engine(
     ruleset: CompiledRuleset, features: CaseFeatures, pack: RulePack
 ) -> tuple[list[Firing], dict[str, bool]]:
+    read = _read_fields(pack)
+    values = features.values
+    case_fact: dict[str, int | float | str] = {"kind": "case", "index": 0}
+    case_fact.update({name: values[name] for name in read["case"]})
     with ruleset.session() as session:
         for episode in features.episodes:
-            session.assert_fact({"kind": "episode", **episode.fact()})
-        session.assert_fact({"kind": "case", "index": 0, **features.values})
+            fact = episode.fact()
+            episode_fact: dict[str, int | float | str] = {"kind": "episode", "index": episode.index}
+            episode_fact.update({name: fact[name] for name in read["episode"]})
+            session.assert_fact(episode_fact)
+        session.assert_fact(case_fact)
         present = dict.fromkeys(ELEMENTS, False)
         for firing in session.firings:
             element = pack.rule(firing.rule_id).element
             if element is not None:
                 present[element] = True
-        grade_fact = {"kind": "grade", "index": 0, **features.values}
-        grade_fact.update({name: int(flag) for name, flag in present.items()})
+        grade_fact: dict[str, int | float | str] = {"kind": "grade", "index": 0}
+        grade_fact.update(
+            {
+                name: int(present[name]) if name in present else values[name]
+                for name in read["grade"]
+            }
+        )
         session.assert_fact(grade_fact)
         return list(session.firings), present
 
@@ -100,7 +117,7 @@ class _Evidence:
         return positions
 
 
-def _threshold(features: CaseFeatures, pack: RulePack) -> Threshold:
+def _threshold(features: CaseFeatures, pack: RulePack) -> dict[str, object]:
     """The pack's threshold figures, measured on the latest episode that meets them.
 
     ``met`` reports the threshold parameters themselves; the pattern *element* is
@@ -114,32 +131,27 @@ def _threshold(features: CaseFeatures, pack: RulePack) -> Threshold:
         e for e in features.episodes if len(e.behaviours) >= minimum and e.span_microseconds >= span
     ]
     episode = meeting[-1] if meeting else widest_episode(features.episodes)
-    return Threshold(
-        met=bool(meeting),
-        distinct_behaviours=len(episode.behaviours) if episode else 0,
-        span_days=episode.span_days if episode else 0.0,
-        behaviours=episode.behaviours if episode else (),
-        course_of_conduct=tuple([features.chronological_ids[p] for p in episode.positions])
-        if episode
-        else (),
-        min_distinct_behaviours=minimum,
-        min_span_days=span_days,
-        episodes=len(features.episodes),
-    )
+    ids = features.chronological_ids
+    return {
+        "met": bool(meeting),
+        "distinct_behaviours": len(episode.behaviours) if episode else 0,
+        "span_days": episode.span_days if episode else 0.0,
+        "behaviours": episode.behaviours if episode else (),
+        "course_of_conduct": tuple([ids[p] for p in episode.positions]) if episode else (),
+        "min_distinct_behaviours": minimum,
+        "min_span_days": span_days,
+        "episodes": len(features.episodes),
+    }
 
 
-def _actions(
-    pack: RulePack, level: Level, case: Case, flags: Mapping[str, bool]
-) -> tuple[Action, ...]:
-    present = frozenset(name for name, on in flags.items() if on)
-    return _actions_for(pack, level, case.client.relationship, present)
+# The results below depend on few, recurring inputs and are immutable, so they
+# are cached: most cases share their actions, raise-if list and pack details.
 
 
 @lru_cache(maxsize=4096)
-def _actions_for(
+def _actions(
     pack: RulePack, level: Level, relationship: Relationship, present: frozenset[str]
 ) -> tuple[Action, ...]:
-    # Few distinct inputs recur across cases, so the (immutable) result is cached.
     return tuple(
         Action(id=spec.id, text=spec.text)
         for spec in pack.actions
@@ -149,7 +161,10 @@ def _actions_for(
     )
 
 
-def _raise_if(pack: RulePack, fired: set[str], level: Level, urgent: bool) -> tuple[RaiseIf, ...]:
+@lru_cache(maxsize=4096)
+def _raise_if(
+    pack: RulePack, fired: frozenset[str], level: Level, urgent: bool
+) -> tuple[RaiseIf, ...]:
     waiting = [r for r in pack.rules if r.level is not None and r.id not in fired]
     higher = [r for r in waiting if r.level is not None and r.level.rank > level.rank]
     if higher:
@@ -171,74 +186,99 @@ def _raise_if(pack: RulePack, fired: set[str], level: Level, urgent: bool) -> tu
     )
 
 
+@lru_cache(maxsize=64)
+def _pack_info(pack: RulePack) -> RulePackInfo:
+    return RulePackInfo(name=pack.name, version=pack.version, sha256=pack.sha256)
+
+
 def evaluate(case: Case, pack: RulePack, ruleset: CompiledRuleset) -> Assessment:
     """Assess a validated case with a validated, compiled pack."""
     features = _features(case, pack)
     firings, present = _run_engine(ruleset, features, pack)
-    firings.sort(key=lambda f: (_PHASES[f.kind], pack.rule(f.rule_id).position, f.index))
+    return _explain(case, pack, features, firings, present)
+
+
+def _explain(
+    case: Case,
+    pack: RulePack,
+    features: CaseFeatures,
+    firings: list[Firing],
+    present: dict[str, bool],
+) -> Assessment:
+    """The assessment: grade, elements, evidence and actions behind the firings."""
+    rule = pack.rule
+    firings.sort(key=lambda f: (_PHASES[f.kind], rule(f.rule_id).position, f.index))
 
     evidence = _Evidence(features)
     fired: dict[str, set[int]] = {}
     element_rules: dict[str, list[str]] = {name: [] for name in ELEMENTS}
     for firing in firings:
-        rule = pack.rule(firing.rule_id)
-        ids = evidence.for_firing(rule, firing)
-        fired.setdefault(rule.id, set()).update(ids)
-        if rule.element is not None:
-            evidence.elements[rule.element] |= ids
-            if rule.id not in element_rules[rule.element]:
-                element_rules[rule.element].append(rule.id)
+        found = rule(firing.rule_id)
+        positions = fired.setdefault(found.id, set())
+        # Grade rules can cite elements: their evidence is resolved below, once
+        # every element rule (on episode and case facts, sorted first) is known.
+        if found.on == "grade":
+            continue
+        positions |= evidence.for_firing(found, firing)
+        if found.element is not None:
+            evidence.elements[found.element] |= positions
+            if found.id not in element_rules[found.element]:
+                element_rules[found.element].append(found.id)
 
-    # Grade-rule evidence can cite elements, so resolve it after all elements are known.
     rules_fired = []
-    for rule_id, ids in fired.items():
-        rule = pack.rule(rule_id)
-        if rule.on == "grade":
-            ids = evidence.for_firing(rule, Firing(rule_id, "grade", 0))
+    level = Level.NONE
+    urgent = False
+    notes = []
+    for rule_id, positions in fired.items():
+        found = rule(rule_id)
+        if found.on == "grade":
+            positions = evidence.for_firing(found, Firing(rule_id, "grade", 0))
+        if found.level is not None and found.level.rank > level.rank:
+            level = found.level
+        urgent = urgent or found.urgent
+        if found.effect == "note":
+            notes.append(found.note or "")
         rules_fired.append(
-            FiredRule(
-                id=rule.id,
-                title=rule.title,
-                effect=rule.effect,
-                element=rule.element,
-                level=rule.level,
-                urgent=rule.urgent,
-                rationale=rule.rationale,
-                source=rule.source,
-                evidence=evidence.ids(ids),
-            )
+            {
+                "id": found.id,
+                "title": found.title,
+                "effect": found.effect,
+                "element": found.element,
+                "level": found.level,
+                "urgent": found.urgent,
+                "rationale": found.rationale,
+                "source": found.source,
+                "evidence": evidence.ids(positions),
+            }
         )
 
-    level_rules = [r for r in rules_fired if r.level is not None]
-    level = max(
-        (r.level for r in level_rules if r.level), key=lambda lv: lv.rank, default=Level.NONE
-    )
-    urgent = any(r.urgent for r in rules_fired)
-    elements = Elements(
-        **{
-            name: ElementFinding(
-                present=present[name],
-                evidence=evidence.ids(evidence.elements[name]),
-                rules=tuple(element_rules[name]),
-            )
-            for name in ELEMENTS
+    flags = {name for name, on in present.items() if on}
+    if urgent:
+        flags.add("urgent")
+    if features.values["family_contacts"] or case.fear.family_afraid:
+        flags.add("family")
+    level_spec = pack.level(level)
+    return Assessment.model_validate(
+        {
+            "level": level,
+            "level_title": level_spec.title,
+            "urgent": urgent,
+            "picture": "criminal" if level_spec.picture == "criminal" else "clinical",
+            "elements": {
+                name: {
+                    "present": present[name],
+                    "evidence": evidence.ids(evidence.elements[name]),
+                    "rules": tuple(element_rules[name]),
+                }
+                for name in ELEMENTS
+            },
+            "threshold": _threshold(features, pack),
+            "rules_fired": rules_fired,
+            "actions": _actions(pack, level, case.client.relationship, frozenset(flags)),
+            "raise_if": _raise_if(pack, frozenset(fired), level, urgent),
+            "notes": tuple(notes),
+            "assessed_at": case.assessed_at,
+            "rule_pack": _pack_info(pack),
+            "library_version": __version__,
         }
-    )
-    flags = dict(present)
-    flags["urgent"] = urgent
-    flags["family"] = bool(features.values["family_contacts"]) or case.fear.family_afraid
-    return Assessment(
-        level=level,
-        level_title=pack.level(level).title,
-        urgent=urgent,
-        picture="criminal" if pack.level(level).picture == "criminal" else "clinical",
-        elements=elements,
-        threshold=_threshold(features, pack),
-        rules_fired=tuple(rules_fired),
-        actions=_actions(pack, level, case, flags),
-        raise_if=_raise_if(pack, set(fired), level, urgent),
-        notes=tuple(pack.rule(r.id).note or "" for r in rules_fired if r.effect == "note"),
-        assessed_at=case.assessed_at,
-        rule_pack=RulePackInfo(name=pack.name, version=pack.version, sha256=pack.sha256),
-        library_version=__version__,
     )
