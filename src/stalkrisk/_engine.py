@@ -42,6 +42,8 @@ _SENTINEL_FACT: dict[str, Any] = {"$begin": 1}
 _OPERATORS = {"ne": "$neq", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 # Result codes of the engine's assert_fact (durable-rules src/rules/rules.h).
 _OK, _NOT_HANDLED, _OBSERVED, _DEFERRED = 0, 1, 2, 3
+# Compact and without the circular-reference walk: facts are flat by construction.
+_ENCODER = json.JSONEncoder(check_circular=False, separators=(",", ":"))
 
 
 class _Native:
@@ -76,7 +78,7 @@ class EngineRule:
     when: Condition
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Firing:
     """A rule fired on the fact of ``kind`` with ``index``."""
 
@@ -134,11 +136,9 @@ class Session:
         """Assert one flat fact and read back every rule it fires, synchronously."""
         if "id" in fact or "sid" in fact:
             raise self._fail("a fact must not carry 'id' or 'sid'")
-        message = dict(fact)
-        message["sid"] = self.sid
         handle = self._ruleset.handle
         try:
-            code, state = _NATIVE.assert_fact(handle, json.dumps(message))
+            code, state = _NATIVE.assert_fact(handle, _ENCODER.encode({**fact, "sid": self.sid}))
         except Exception as error:
             raise self._fail(f"the engine failed ({type(error).__name__})") from None
         if code == _NOT_HANDLED:
