@@ -37,6 +37,7 @@ __all__ = [
     "Motive",
     "Relationship",
     "Target",
+    "case_json",
     "parse_case",
 ]
 
@@ -190,14 +191,20 @@ class Contact(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        found = []
-        if len(set(self.behaviours)) != len(self.behaviours):
-            found.append(("behaviours", "lists the same code twice; list each code once"))
-        if len(set(self.targets)) != len(self.targets):
-            found.append(("targets", "lists the same target twice; list each target once"))
-        if self.specific_threat and Behaviour.THREAT not in self.behaviours:
-            found.append(("specific_threat", "is true but behaviours has no 'threat'; add it"))
-        _raise_inconsistent(found)
+        behaviours, targets = self.behaviours, self.targets
+        # Most contacts have one behaviour and one target: skip building sets then.
+        repeats_behaviour = len(behaviours) > 1 and len(set(behaviours)) != len(behaviours)
+        repeats_target = len(targets) > 1 and len(set(targets)) != len(targets)
+        threat_missing = self.specific_threat and Behaviour.THREAT not in behaviours
+        if repeats_behaviour or repeats_target or threat_missing:
+            found = []
+            if repeats_behaviour:
+                found.append(("behaviours", "lists the same code twice; list each code once"))
+            if repeats_target:
+                found.append(("targets", "lists the same target twice; list each target once"))
+            if threat_missing:
+                found.append(("specific_threat", "is true but behaviours has no 'threat'; add it"))
+            _raise_inconsistent(found)
         return self
 
 
@@ -271,25 +278,15 @@ class Case(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
+        contacts = self.contacts
         found: list[tuple[str, str]] = []
-        seen: dict[str, int] = {}
-        for index, contact in enumerate(self.contacts):
-            if contact.id in seen:
-                found.append(
-                    (
-                        f"contacts.{index}.id",
-                        f"repeats the id of contacts.{seen[contact.id]}; "
-                        "give every contact its own id",
-                    )
-                )
-            seen.setdefault(contact.id, index)
-            if contact.at > self.assessed_at:
-                found.append(
-                    (
-                        f"contacts.{index}.at",
-                        "is after assessed_at; a case holds only past contacts",
-                    )
-                )
+        # Usually every id is unique and nothing lies ahead: two quick passes
+        # decide that, and the walk naming each problem runs only otherwise.
+        if contacts and (
+            len({c.id for c in contacts}) != len(contacts)
+            or max(c.at for c in contacts) > self.assessed_at
+        ):
+            found += _contact_problems(contacts, self.assessed_at)
         for index, warning in enumerate(self.boundaries.warnings):
             if warning.at > self.assessed_at:
                 found.append((f"boundaries.warnings.{index}.at", "is after assessed_at"))
@@ -362,6 +359,27 @@ class Case(_Model):
         return self._variant(assessed_at=assessed_at.isoformat())
 
 
+def _contact_problems(
+    contacts: tuple[Contact, ...], assessed_at: datetime
+) -> list[tuple[str, str]]:
+    found = []
+    seen: dict[str, int] = {}
+    for index, contact in enumerate(contacts):
+        if contact.id in seen:
+            found.append(
+                (
+                    f"contacts.{index}.id",
+                    f"repeats the id of contacts.{seen[contact.id]}; give every contact its own id",
+                )
+            )
+        seen.setdefault(contact.id, index)
+        if contact.at > assessed_at:
+            found.append(
+                (f"contacts.{index}.at", "is after assessed_at; a case holds only past contacts")
+            )
+    return found
+
+
 def _raise_inconsistent(found: list[tuple[str, str]]) -> None:
     """Raise one pydantic error carrying every cross-field problem with its own path."""
     if found:
@@ -392,6 +410,31 @@ def _problems(error: ValidationError) -> list[Problem]:
     ]
 
 
+def case_json(data: str | bytes | Mapping[str, Any] | Case) -> str | bytes:
+    """The JSON text of any accepted case input, not yet validated.
+
+    A mapping goes through JSON so that it and its JSON text validate alike.
+    Raises :class:`CaseValidationError` for a mapping that is not JSON or an
+    input of another type.
+    """
+    if isinstance(data, Case):
+        return data.model_dump_json()
+    if isinstance(data, str | bytes):
+        return data
+    if isinstance(data, bytearray):
+        return bytes(data)
+    if isinstance(data, Mapping):
+        try:
+            return json.dumps(data)
+        except (TypeError, ValueError):
+            raise CaseValidationError(
+                [Problem(loc="", type="not_json", msg="the mapping cannot be encoded as JSON")]
+            ) from None
+    raise CaseValidationError(
+        [Problem(loc="", type="input_type", msg="expected JSON text, bytes or a mapping")]
+    )
+
+
 def parse_case(data: str | bytes | Mapping[str, Any] | Case) -> Case:
     """Validate a case from JSON text, bytes or a mapping.
 
@@ -400,18 +443,8 @@ def parse_case(data: str | bytes | Mapping[str, Any] | Case) -> Case:
     """
     if isinstance(data, Case):
         return data
+    text = case_json(data)
     try:
-        if isinstance(data, str | bytes | bytearray):
-            return Case.model_validate_json(data)
-        if isinstance(data, Mapping):
-            # Through JSON, so that a mapping and its JSON text validate alike.
-            return Case.model_validate_json(json.dumps(data))
+        return Case.model_validate_json(text)
     except ValidationError as error:
         raise CaseValidationError(_problems(error)) from None
-    except (TypeError, ValueError):
-        raise CaseValidationError(
-            [Problem(loc="", type="not_json", msg="the mapping cannot be encoded as JSON")]
-        ) from None
-    raise CaseValidationError(
-        [Problem(loc="", type="input_type", msg="expected JSON text, bytes or a mapping")]
-    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from functools import lru_cache
+from typing import Any
 
 from ._assessment import Action, Assessment, RaiseIf, RulePackInfo
 from ._case import Case, Relationship
@@ -20,7 +21,10 @@ from ._ladder import Level
 from ._rulepack import Rule, RulePack
 from ._version import __version__
 
-__all__ = ["compile_pack", "evaluate"]
+__all__ = ["Findings", "assessment", "compile_pack", "evaluate", "findings"]
+
+# The compact, JSON-encodable result of one evaluation (see findings()).
+Findings = dict[str, Any]
 
 _PHASES = {"episode": 0, "case": 0, "grade": 1}
 
@@ -193,6 +197,16 @@ def _pack_info(pack: RulePack) -> RulePackInfo:
 
 def evaluate(case: Case, pack: RulePack, ruleset: CompiledRuleset) -> Assessment:
     """Assess a validated case with a validated, compiled pack."""
+    return assessment(pack, findings(case, pack, ruleset))
+
+
+def findings(case: Case, pack: RulePack, ruleset: CompiledRuleset) -> Findings:
+    """What the engine found for ``case``, in the compact form :func:`assessment` expands.
+
+    Everything the pack itself determines (titles, rationales, actions, the
+    grade) is left out, so the findings of many cases travel cheaply between
+    processes as JSON (see ``batch.py``).
+    """
     features = _features(case, pack)
     firings, present = _run_engine(ruleset, features, pack)
     return _explain(case, pack, features, firings, present)
@@ -204,8 +218,8 @@ def _explain(
     features: CaseFeatures,
     firings: list[Firing],
     present: dict[str, bool],
-) -> Assessment:
-    """The assessment: grade, elements, evidence and actions behind the firings."""
+) -> Findings:
+    """The findings: the fired rules with their evidence, the elements, the threshold."""
     rule = pack.rule
     firings.sort(key=lambda f: (_PHASES[f.kind], rule(f.rule_id).position, f.index))
 
@@ -226,37 +240,58 @@ def _explain(
                 element_rules[found.element].append(found.id)
 
     rules_fired = []
-    level = Level.NONE
-    urgent = False
-    notes = []
     for rule_id, positions in fired.items():
         found = rule(rule_id)
         if found.on == "grade":
             positions = evidence.for_firing(found, Firing(rule_id, "grade", 0))
-        if found.level is not None and found.level.rank > level.rank:
-            level = found.level
-        urgent = urgent or found.urgent
-        if found.effect == "note":
-            notes.append(found.note or "")
-        rules_fired.append(
-            {
-                "id": found.id,
-                "title": found.title,
-                "effect": found.effect,
-                "element": found.element,
-                "level": found.level,
-                "urgent": found.urgent,
-                "rationale": found.rationale,
-                "source": found.source,
-                "evidence": evidence.ids(positions),
+        rules_fired.append((rule_id, evidence.ids(positions)))
+    return {
+        "rules_fired": rules_fired,
+        "elements": {
+            name: {
+                "present": present[name],
+                "evidence": evidence.ids(evidence.elements[name]),
+                "rules": tuple(element_rules[name]),
             }
-        )
+            for name in ELEMENTS
+        },
+        "threshold": _threshold(features, pack),
+        "relationship": case.client.relationship.value,
+        "family": bool(features.values["family_contacts"]) or case.fear.family_afraid,
+        "assessed_at": case.assessed_at,
+    }
 
-    flags = {name for name, on in present.items() if on}
+
+@lru_cache(maxsize=1024)
+def _rule_output(pack: RulePack, rule_id: str) -> dict[str, Any]:
+    found = pack.rule(rule_id)
+    return {
+        "id": found.id,
+        "title": found.title,
+        "effect": found.effect,
+        "element": found.element,
+        "level": found.level,
+        "urgent": found.urgent,
+        "rationale": found.rationale,
+        "source": found.source,
+    }
+
+
+def assessment(pack: RulePack, found: Findings) -> Assessment:
+    """The full assessment: ``found`` plus what the pack says about it.
+
+    The grade is the highest level among the fired rules; the actions, the
+    raise-if list and the notes follow from the grade and the fired rules.
+    """
+    fired = [pack.rule(rule_id) for rule_id, _ in found["rules_fired"]]
+    level = max((r.level for r in fired if r.level is not None), key=_rank, default=Level.NONE)
+    urgent = any(r.urgent for r in fired)
+    flags = {name for name, element in found["elements"].items() if element["present"]}
     if urgent:
         flags.add("urgent")
-    if features.values["family_contacts"] or case.fear.family_afraid:
+    if found["family"]:
         flags.add("family")
+    relationship = Relationship(found["relationship"])
     level_spec = pack.level(level)
     return Assessment.model_validate(
         {
@@ -264,21 +299,21 @@ def _explain(
             "level_title": level_spec.title,
             "urgent": urgent,
             "picture": "criminal" if level_spec.picture == "criminal" else "clinical",
-            "elements": {
-                name: {
-                    "present": present[name],
-                    "evidence": evidence.ids(evidence.elements[name]),
-                    "rules": tuple(element_rules[name]),
-                }
-                for name in ELEMENTS
-            },
-            "threshold": _threshold(features, pack),
-            "rules_fired": rules_fired,
-            "actions": _actions(pack, level, case.client.relationship, frozenset(flags)),
-            "raise_if": _raise_if(pack, frozenset(fired), level, urgent),
-            "notes": tuple(notes),
-            "assessed_at": case.assessed_at,
+            "elements": found["elements"],
+            "threshold": found["threshold"],
+            "rules_fired": [
+                {**_rule_output(pack, rule_id), "evidence": ids}
+                for rule_id, ids in found["rules_fired"]
+            ],
+            "actions": _actions(pack, level, relationship, frozenset(flags)),
+            "raise_if": _raise_if(pack, frozenset(r.id for r in fired), level, urgent),
+            "notes": tuple(r.note or "" for r in fired if r.effect == "note"),
+            "assessed_at": found["assessed_at"],
             "rule_pack": _pack_info(pack),
             "library_version": __version__,
         }
     )
+
+
+def _rank(level: Level) -> int:
+    return level.rank
