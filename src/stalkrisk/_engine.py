@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -87,14 +86,13 @@ class Firing:
     index: int
 
 
-_ACTION_NAME = re.compile(r'\{"([A-Za-z0-9_]+)":')
-
-
 def _action_name(actions: str) -> str:
-    match = _ACTION_NAME.match(actions)
-    if match is None:
+    # An action result reads `{"<rule name>":{"m":{...}}}`.
+    end = actions.find('":', 2)
+    name = actions[2:end]
+    if not actions.startswith('{"') or end < 0 or not name.replace("_", "").isalnum():
         raise ValueError("unreadable action result")
-    return match.group(1)
+    return name
 
 
 def _engine_value(value: int | float | bool | str) -> int | float | str:
@@ -121,13 +119,17 @@ class Session:
         self._ruleset = ruleset
         self.sid = sid
         self.firings: list[Firing] = []
-        self._seen: set[Firing] = set()
+        self._seen: set[tuple[str, int]] = set()
 
-    def record(self, firing: Firing) -> None:
-        # A `$or` condition fires once per true branch; one firing is enough.
-        if firing not in self._seen:
-            self._seen.add(firing)
-            self.firings.append(firing)
+    def record(self, name: str, kind: str, index: int) -> None:
+        """Keep the firing of engine rule ``name`` on the fact ``kind``/``index``, once.
+
+        A `$or` condition fires once per true branch; one firing is enough.
+        """
+        key = (name, index)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.firings.append(self._ruleset.firing(name, kind, index))
 
     def _fail(self, what: str) -> EngineError:
         return EngineError(what, rule_pack=self._ruleset.pack)
@@ -154,7 +156,7 @@ class Session:
             while actions:
                 # One action per result, `{"<rule name>":{"m":{<this fact>}}}`; every
                 # rule reads a single fact, so the fact is the one just asserted.
-                self.record(self._ruleset.firing(_action_name(actions), kind, index))
+                self.record(_action_name(actions), kind, index)
                 actions = _NATIVE.complete_and_start_action(handle, state)
         except EngineError:
             raise
