@@ -111,7 +111,10 @@ class FearLevel(StrEnum):
     @property
     def rank(self) -> int:
         """0 for ``none`` up to 3 for ``severe``."""
-        return list(FearLevel).index(self)
+        return _FEAR_RANKS[self]
+
+
+_FEAR_RANKS = {level: rank for rank, level in enumerate(FearLevel)}
 
 
 class Motive(StrEnum):

@@ -263,6 +263,7 @@ class Extractor:
         self._gap = round(episode_max_gap_days * MICROSECONDS_PER_DAY)
         self._recent = round(recent_days * MICROSECONDS_PER_DAY)
         self._signatures: dict[_Signature, tuple[tuple[int, ...], int]] = {}
+        self._decoded: dict[int, tuple[str, ...]] = {}
 
     def _place(self, signature: _Signature) -> tuple[tuple[int, ...], int]:
         """The evidence slots and the stalking bitmask of contacts with ``signature``."""
@@ -290,7 +291,11 @@ class Extractor:
         return found
 
     def _decode(self, mask: int) -> tuple[str, ...]:
-        return tuple(code for i, code in enumerate(self._stalking_codes) if mask >> i & 1)
+        codes = self._decoded.get(mask)
+        if codes is None:
+            codes = tuple(c for i, c in enumerate(self._stalking_codes) if mask >> i & 1)
+            self._decoded[mask] = codes  # at most 2**len(stalking codes) entries
+        return codes
 
     def _episodes(
         self, times: list[int], stalking: list[int], masks: list[int]
@@ -319,13 +324,13 @@ class Extractor:
         # Each contact is read once, in input (memory) order, into flat columns;
         # everything after the sort touches only those columns.
         contacts = case.contacts
-        place = self._place
+        known, place = self._signatures.get, self._place
         ids = [c.id for c in contacts]
         moments = [(c.at - _EPOCH) // _ONE_MICROSECOND for c in contacts]
-        placed = [
-            place((c.behaviours, c.targets, c.weapon, c.ongoing, c.specific_threat))
-            for c in contacts
+        signatures = [
+            (c.behaviours, c.targets, c.weapon, c.ongoing, c.specific_threat) for c in contacts
         ]
+        placed = [known(signature) or place(signature) for signature in signatures]
         # Two stable sorts of plain keys: by time, ties by id (ids are unique).
         order = sorted(range(len(contacts)), key=ids.__getitem__)
         order.sort(key=moments.__getitem__)
