@@ -8,7 +8,10 @@
     ['police', 'referral', 'consultation']
 
 Each worker is a fresh process (the ``spawn`` start method), so nothing of the
-caller's engine state is shared or forked.  Results come back in input order
+caller's engine state is shared or forked.  The workers start on the first call
+and are kept for later calls with the same number of workers (starting one
+costs about half a second); :func:`stop_workers` ends them, and they end with
+the interpreter anyway.  Results come back in input order
 and equal what :func:`stalkrisk.assess` returns (times with a named zone come
 back with its fixed UTC offset: the same instant).  The first invalid case
 raises its :class:`CaseValidationError` in the caller.
@@ -25,6 +28,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -38,11 +42,46 @@ from ._registry import compiled, default_rule_pack
 from ._rulepack import RulePack
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     import pandas
 
-__all__ = ["assess_many", "summary"]
+__all__ = ["assess_many", "stop_workers", "summary"]
 
 CaseInput = Case | Mapping[str, Any] | str | bytes
+_MAX_CHUNK = 1_000
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    # Imported here: process pools are a batch-only cost, kept out of `import stalkrisk`.
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with _POOLS_LOCK:
+        pool = _POOLS.get(workers)
+        if pool is None:
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+            _POOLS[workers] = pool
+        return pool
+
+
+def _discard(workers: int, pool: ProcessPoolExecutor) -> None:
+    with _POOLS_LOCK:
+        if _POOLS.get(workers) is pool:
+            del _POOLS[workers]
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def stop_workers() -> None:
+    """End the worker processes kept by :func:`assess_many` (the next call starts new ones)."""
+    with _POOLS_LOCK:
+        pools = list(_POOLS.values())
+        _POOLS.clear()
+    for pool in pools:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _assess_chunk(chunk: list[str | bytes | CaseValidationError], pack: RulePack | None) -> str:
@@ -111,7 +150,9 @@ def assess_many(
 
     ``workers=None`` uses every core; ``workers=1`` assesses in this process
     without a pool.  ``chunk_size`` cases travel to a worker together (by
-    default about four chunks per worker).  ``progress=True`` shows a tqdm bar.
+    default about four chunks per worker, at most 1,000 cases).
+    ``progress=True`` shows a tqdm bar.  If a worker process dies, the call
+    raises ``BrokenProcessPool`` and the next call starts fresh workers.
     """
     if workers is not None and workers < 1:
         raise ValueError(f"workers={workers!r} must be at least 1 (or None for every core)")
@@ -119,20 +160,24 @@ def assess_many(
         raise ValueError(f"chunk_size={chunk_size!r} must be at least 1")
     count = workers or os.cpu_count() or 1
     total = len(cases) if isinstance(cases, Sequence) else None
-    size = chunk_size or (max(1, total // (count * 4)) if total else 64)
+    size = chunk_size or (min(_MAX_CHUNK, max(1, total // (count * 4))) if total else 64)
 
     if count == 1:
         flat: Iterator[Assessment] = (assess(case, rule_pack=rule_pack) for case in cases)
         return list(_progress(flat, total) if progress else flat)
 
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
+    from concurrent.futures.process import BrokenProcessPool
 
     valid_pack, _ = compiled(rule_pack or default_rule_pack())
-    with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
+    pool = _pool(count)
+    try:
+        # Leaving early (an invalid case, an interrupt) cancels the chunks not yet started.
         chunked = pool.map(_assess_chunk, _chunks(cases, size), _repeat(rule_pack))
         flat = (assessment(valid_pack, found) for text in chunked for found in json.loads(text))
         return list(_progress(flat, total) if progress else flat)
+    except BrokenProcessPool:
+        _discard(count, pool)
+        raise
 
 
 def _repeat(value: RulePack | None) -> Iterator[RulePack | None]:
