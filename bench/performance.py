@@ -3,10 +3,12 @@
 Run by hand (not a test):  .venv/bin/python bench/performance.py [--quick]
 
 Reports medians over repeated runs of:
-* one ``assess()`` call for 1, 10, 20, 100, 1,000 and 10,000 contacts, split into
-  the plain-Python feature extraction and the rest (engine session + explanation);
+* one ``assess()`` call for 1, 10, 20, 100, 1,000 and 10,000 contacts, and its three
+  phases timed in the same runs: the plain-Python feature extraction, the engine
+  session, and the explanation (findings and the Assessment model);
 * the growth from 1,000 to 10,000 contacts against n and n log n;
-* batch throughput of ``assess_many`` on all cores for 20-contact cases;
+* batch throughput of ``assess_many`` on all cores for 20-contact cases, given as
+  models and as JSON text, on the first call and with the workers kept;
 * ``import stalkrisk`` in a fresh interpreter;
 * ``stalkrisk assess`` end to end on the bundled example;
 * peak resident memory of this process.
@@ -30,6 +32,7 @@ from pathlib import Path
 
 import stalkrisk
 from stalkrisk import _evaluate, _registry
+from stalkrisk.batch import stop_workers
 
 ROOT = Path(__file__).resolve().parents[1]
 CODES = [
@@ -71,23 +74,43 @@ def median_seconds(run: Callable[[], object], repeat: int) -> float:
     return statistics.median(samples)
 
 
+def phase_medians(case: stalkrisk.Case, repeat: int) -> tuple[float, float, float, float]:
+    """Medians of the three phases of one assess() call, timed in the same runs."""
+    pack, ruleset = _registry.compiled(stalkrisk.default_rule_pack())
+    clock = time.perf_counter
+    phases: list[list[float]] = [[], [], [], []]
+    for _ in range(repeat):
+        t0 = clock()
+        features = _evaluate._features(case, pack)
+        t1 = clock()
+        firings, present = _evaluate._run_engine(ruleset, features, pack)
+        t2 = clock()
+        _evaluate.assessment(pack, _evaluate._explain(case, pack, features, firings, present))
+        t3 = clock()
+        for phase, seconds in zip(phases, (t1 - t0, t2 - t1, t3 - t2, t3 - t0), strict=True):
+            phase.append(seconds)
+    features_s, engine_s, explain_s, total_s = (statistics.median(p) for p in phases)
+    return total_s, features_s, engine_s, explain_s
+
+
 def assess_rows(sizes: list[int], budget: float) -> dict[int, float]:
-    pack, _ = _registry.compiled(stalkrisk.default_rule_pack())
+    print(
+        "| contacts | assess() median | features | engine | explanation "
+        "| engine : features |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
     medians = {}
-    print("| contacts | assess() median | features | engine + explanation | engine share |")
-    print("|---:|---:|---:|---:|---:|")
     for n in sizes:
         case = make_case(n)
         stalkrisk.assess(case)
         single = median_seconds(lambda c=case: stalkrisk.assess(c), 3)
-        repeat = max(5, min(2_000, int(budget / max(single, 1e-6))))
+        repeat = max(7, min(2_000, int(budget / max(single, 1e-6))))
         total = median_seconds(lambda c=case: stalkrisk.assess(c), repeat)
-        features = median_seconds(lambda c=case: _evaluate._features(c, pack), repeat)
-        rest = max(total - features, 0.0)
+        _, features, engine, explain = phase_medians(case, repeat)
         medians[n] = total
         print(
-            f"| {n:,} | {total * 1e3:.3f} ms | {features * 1e3:.3f} ms | {rest * 1e3:.3f} ms "
-            f"| {rest / total:.0%} |"
+            f"| {n:,} | {total * 1e3:.3f} ms | {features * 1e3:.3f} ms | {engine * 1e3:.3f} ms "
+            f"| {explain * 1e3:.3f} ms | {engine / features:.2f} |"
         )
     return medians
 
@@ -96,31 +119,37 @@ def scaling(medians: dict[int, float]) -> None:
     ratio = medians[10_000] / medians[1_000]
     nlogn = (10_000 * math.log(10_000)) / (1_000 * math.log(1_000))
     print(f"\n1,000 → 10,000 contacts: time ×{ratio:.1f} (n: ×10.0, n log n: ×{nlogn:.1f})")
-    # The same with the cases moved out of the collector's reach (gc.freeze), which
-    # separates the algorithm's growth from CPython's cyclic GC re-scanning them.
-    frozen = {}
-    for n in (1_000, 10_000):
-        case = make_case(n)
-        gc.collect()
-        gc.freeze()
-        frozen[n] = median_seconds(lambda c=case: stalkrisk.assess(c), 15)
-        gc.unfreeze()
-    print(
-        f"  with the case objects frozen (gc.freeze): ×{frozen[10_000] / frozen[1_000]:.1f} "
-        f"({frozen[1_000] * 1e3:.2f} → {frozen[10_000] * 1e3:.2f} ms)"
-    )
+
+
+def _cpu() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def batch_throughput(count: int) -> None:
-    cases = [make_case(20, seed) for seed in range(count)]
-    stalkrisk.assess_many(cases[:50])  # start-up of the worker processes is not throughput
-    started = time.perf_counter()
-    stalkrisk.assess_many(cases)
-    elapsed = time.perf_counter() - started
-    print(
-        f"\nbatch: {count:,} cases of 20 contacts on {os.cpu_count()} cores in {elapsed:.2f} s "
-        f"= {count / elapsed:,.0f} cases/s (including process start-up)"
-    )
+    """Cold (first call, workers start) and warm (workers kept) throughput, two input forms."""
+    models = [make_case(20, seed) for seed in range(count)]
+    texts = [case.model_dump_json(exclude_defaults=True) for case in models]
+    cores = os.cpu_count()
+    print(f"\nbatch: {count:,} cases of 20 contacts on {cores} cores, default workers")
+    for label, cases in (("Case models", models), ("JSON text", texts)):
+        stop_workers()
+        gc.collect()
+        started = time.perf_counter()
+        stalkrisk.assess_many(cases)
+        cold = time.perf_counter() - started
+        gc.collect()
+        own0, _ = _cpu()
+        started = time.perf_counter()
+        stalkrisk.assess_many(cases)
+        warm = time.perf_counter() - started
+        own1, _ = _cpu()
+        stop_workers()
+        print(
+            f"  {label}: warm {count / warm:,.0f} cases/s, first call {count / cold:,.0f} "
+            f"cases/s (with worker start-up); caller CPU {(own1 - own0) / count * 1e6:.0f} µs/case"
+        )
 
 
 def fresh(command: list[str], repeat: int) -> float:

@@ -91,3 +91,47 @@ def test_errors_survive_pickling(error: stalkrisk.StalkriskError) -> None:
     assert type(copy) is type(error)
     assert str(copy) == str(error)
     assert vars(copy) == vars(error)
+
+
+def test_workers_are_kept_between_calls_and_stop_workers_ends_them() -> None:
+    stalkrisk.assess_many(CASES[:4], workers=2)
+    pool = batch._POOLS[2]
+
+    stalkrisk.assess_many(CASES[:4], workers=2)
+    assert batch._POOLS[2] is pool
+
+    batch.stop_workers()
+    assert batch._POOLS == {}
+    assert len(stalkrisk.assess_many(CASES[:4], workers=2)) == 4
+
+
+def test_a_dead_worker_raises_broken_pool_and_the_next_call_starts_fresh() -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    stalkrisk.assess_many(CASES[:2], workers=2)
+    for process in list(batch._POOLS[2]._processes.values()):
+        process.kill()
+        process.join()
+
+    with pytest.raises(BrokenProcessPool):
+        stalkrisk.assess_many(CASES, workers=2, chunk_size=1)
+
+    assert 2 not in batch._POOLS
+    assert len(stalkrisk.assess_many(CASES[:3], workers=2)) == 3
+
+
+def test_a_mapping_without_json_raises_its_error_in_input_order() -> None:
+    bad = {"assessed_at": object()}
+
+    with pytest.raises(stalkrisk.CaseValidationError) as caught:
+        stalkrisk.assess_many([CASES[0], bad, case(contact("a", 0))], workers=2, chunk_size=1)
+
+    assert caught.value.problems[0].type == "not_json"
+
+
+def test_assess_many_leaves_the_callers_garbage_collector_as_it_was() -> None:
+    import gc
+
+    stalkrisk.assess_many(CASES, workers=2, chunk_size=2)
+
+    assert gc.isenabled()

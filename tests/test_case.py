@@ -7,9 +7,12 @@ from typing import Any
 
 import pytest
 from builders import at, case, contact
+from hypothesis import given, settings
 from pydantic import ValidationError
 
 import stalkrisk
+from stalkrisk import strategies
+from stalkrisk._case import case_json
 
 SECRET = "SENTINEL-PRIVATE-TEXT"
 
@@ -215,3 +218,11 @@ def test_a_number_is_not_read_as_a_timestamp() -> None:
 
     assert {p.loc for p in found} == {"contacts.0.at", "client.therapy_start"}
     assert all("not a number" in p.msg for p in found)
+
+
+@settings(max_examples=100)
+@given(strategies.cases())
+def test_the_json_a_case_travels_as_validates_back_to_the_same_case(
+    generated: stalkrisk.Case,
+) -> None:
+    assert stalkrisk.parse_case(case_json(generated)) == generated

@@ -25,6 +25,7 @@ several times cheaper than pickling whole assessments.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import json
 import os
@@ -82,6 +83,11 @@ def stop_workers() -> None:
         _POOLS.clear()
     for pool in pools:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+# Ended while the interpreter is still whole: a pool left to module teardown
+# makes concurrent.futures print an ignored error at exit.
+atexit.register(stop_workers)
 
 
 def _assess_chunk(chunk: list[str | bytes | CaseValidationError], pack: RulePack | None) -> str:

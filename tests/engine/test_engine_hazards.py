@@ -13,7 +13,7 @@ from builders import assess, at, contact, fired
 from subprocess_run import describe, run_isolated
 
 import stalkrisk
-from stalkrisk import _engine, _registry
+from stalkrisk import _engine, _registry, vignettes
 from stalkrisk._features import fields_for
 from stalkrisk._rulepack import Comparison
 
@@ -198,6 +198,32 @@ def test_fact_values_are_numbers_or_strings_only() -> None:
     values = _features(case, pack).values
 
     assert all(type(v) in (int, float, str) for v in values.values())
+
+
+def test_every_asserted_fact_carries_every_field_its_kinds_rules_test(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Guard: `$neq` on a missing field does not match, so no tested field may be absent."""
+    pack = stalkrisk.default_rule_pack()
+    tested: dict[str, set[str]] = {"episode": set(), "case": set(), "grade": set()}
+    for rule in pack.rules:
+        tested[rule.on].update(rule.fields)
+    asserted: list[dict[str, object]] = []
+    original = _engine._NATIVE.assert_fact
+
+    def spy(handle: int, text: str) -> object:
+        asserted.append(json.loads(text))
+        return original(handle, text)
+
+    monkeypatch.setattr(_engine._NATIVE, "assert_fact", spy)
+    for name in vignettes.names():
+        stalkrisk.assess(vignettes.load(name).case)
+
+    kinds = [fact["kind"] for fact in asserted if "kind" in fact]
+    assert {"episode", "case", "grade"} <= set(kinds)
+    for fact in asserted:
+        if "kind" in fact:
+            assert tested[str(fact["kind"])] <= set(fact), fact["kind"]
 
 
 def test_session_ids_are_unique_and_engine_state_is_gone_after_each_call(

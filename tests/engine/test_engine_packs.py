@@ -63,3 +63,30 @@ def test_two_packs_interleaved_on_threads_give_each_packs_own_answer(week_pack: 
 
     assert all(met for (name, _), met in results.items() if name == "custom")
     assert not any(met for (name, _), met in results.items() if name == "default")
+
+
+def test_a_rule_on_a_field_no_bundled_rule_reads_still_sees_it(tmp_path: Path) -> None:
+    # Facts carry only the fields some rule tests; a custom rule adds its own.
+    document = yaml.safe_load((ROOT / "rules" / "default.yaml").read_text(encoding="utf-8"))
+    document["name"] = "gift-note"
+    document["rules"].append(
+        {
+            "id": "note.gift",
+            "title": "A gift was given",
+            "fact": "grade",
+            "when": {"all": [{"field": "gift_contacts", "gte": 1}]},
+            "then": {"note": "Talk about the gift in the next session."},
+            "rationale": "Gifts blur the frame.",
+            "source": "[seed-000]",
+        }
+    )
+    path = tmp_path / "gift.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    pack = stalkrisk.load_rule_pack(path)
+
+    with_gift = stalkrisk.assess(case(contact("g", 0, "gift")), rule_pack=pack)
+    without = stalkrisk.assess(case(contact("f", 0, "following")), rule_pack=pack)
+
+    assert "note.gift" in [rule.id for rule in with_gift.rules_fired]
+    assert next(r for r in with_gift.rules_fired if r.id == "note.gift").evidence == ("g",)
+    assert "note.gift" not in [rule.id for rule in without.rules_fired]
