@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import pickle
+import threading
 
 import pytest
 from builders import case, contact
@@ -129,9 +131,50 @@ def test_a_mapping_without_json_raises_its_error_in_input_order() -> None:
     assert caught.value.problems[0].type == "not_json"
 
 
-def test_assess_many_leaves_the_callers_garbage_collector_as_it_was() -> None:
-    import gc
+def test_the_collector_is_paused_while_results_are_built_and_enabled_again_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[bool] = []
+    build = batch.assessment
 
+    def spy(pack: stalkrisk.RulePack, found: dict[str, object]) -> stalkrisk.Assessment:
+        seen.append(gc.isenabled())
+        return build(pack, found)
+
+    monkeypatch.setattr(batch, "assessment", spy)
     stalkrisk.assess_many(CASES, workers=2, chunk_size=2)
 
+    assert seen == [False] * len(CASES)
+    assert gc.isenabled()
+
+
+def test_a_collector_the_caller_disabled_stays_disabled() -> None:
+    gc.disable()
+    try:
+        stalkrisk.assess_many(CASES[:4], workers=2)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_collector_is_enabled_again_after_an_invalid_case() -> None:
+    with pytest.raises(stalkrisk.CaseValidationError):
+        stalkrisk.assess_many([CASES[0], case(contact("a", 0))], workers=2, chunk_size=1)
+
+    assert gc.isenabled()
+
+
+def test_concurrent_calls_leave_the_collector_enabled() -> None:
+    results: list[int] = []
+
+    def work() -> None:
+        results.append(len(stalkrisk.assess_many(CASES, workers=2, chunk_size=1)))
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert results == [len(CASES)] * 3
     assert gc.isenabled()

@@ -31,6 +31,7 @@ import json
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,35 @@ _MAX_CHUNK = 1_000
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
+
+_GC_LOCK = threading.Lock()
+_gc_pauses = 0
+_gc_resume = False
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause CPython's cyclic garbage collector, then restore the state it had.
+
+    The assessments being built are acyclic, so collections during the build
+    find nothing and only re-scan them and the rest of the heap: on the 2-core
+    machine kind that was a third of the batch's time.  Reference counting
+    still frees memory as usual.  Concurrent calls share one pause; the last
+    to finish restores the state found by the first.
+    """
+    global _gc_pauses, _gc_resume
+    with _GC_LOCK:
+        if _gc_pauses == 0:
+            _gc_resume = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_resume:
+                gc.enable()
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -159,6 +189,9 @@ def assess_many(
     default about four chunks per worker, at most 1,000 cases).
     ``progress=True`` shows a tqdm bar.  If a worker process dies, the call
     raises ``BrokenProcessPool`` and the next call starts fresh workers.
+
+    With a pool, this process's cyclic garbage collector is paused while the
+    results are built and restored to its previous state afterwards.
     """
     if workers is not None and workers < 1:
         raise ValueError(f"workers={workers!r} must be at least 1 (or None for every core)")
@@ -177,10 +210,11 @@ def assess_many(
     valid_pack, _ = compiled(rule_pack or default_rule_pack())
     pool = _pool(count)
     try:
-        # Leaving early (an invalid case, an interrupt) cancels the chunks not yet started.
-        chunked = pool.map(_assess_chunk, _chunks(cases, size), _repeat(rule_pack))
-        flat = (assessment(valid_pack, found) for text in chunked for found in json.loads(text))
-        return list(_progress(flat, total) if progress else flat)
+        with _collector_paused():
+            # Leaving early (an invalid case, an interrupt) cancels the chunks not yet started.
+            chunked = pool.map(_assess_chunk, _chunks(cases, size), _repeat(rule_pack))
+            flat = (assessment(valid_pack, found) for text in chunked for found in json.loads(text))
+            return list(_progress(flat, total) if progress else flat)
     except BrokenProcessPool:
         _discard(count, pool)
         raise
