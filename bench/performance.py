@@ -94,10 +94,7 @@ def phase_medians(case: stalkrisk.Case, repeat: int) -> tuple[float, float, floa
 
 
 def assess_rows(sizes: list[int], budget: float) -> dict[int, float]:
-    print(
-        "| contacts | assess() median | features | engine | explanation "
-        "| engine : features |"
-    )
+    print("| contacts | assess() median | features | engine | explanation | engine : features |")
     print("|---:|---:|---:|---:|---:|---:|")
     medians = {}
     for n in sizes:
@@ -159,6 +156,32 @@ def fresh(command: list[str], repeat: int) -> float:
     return median_seconds(run, repeat)
 
 
+_PEAK = """
+import sys
+sys.path.insert(0, {bench!r})
+from performance import make_case
+import stalkrisk
+
+def high_water_mb():
+    # VmHWM belongs to this process; ru_maxrss would carry the parent's over exec.
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+stalkrisk.assess(make_case(20))
+case = make_case(10_000)
+before = high_water_mb()
+stalkrisk.assess(case)
+print(f"{{high_water_mb():.0f}} MB (the assessment itself: +{{high_water_mb() - before:.1f}} MB)")
+"""
+
+
+def peak_mb() -> str:
+    script = _PEAK.format(bench=str(ROOT / "bench"))
+    run = [sys.executable, "-c", script]
+    return subprocess.run(run, check=True, capture_output=True, text=True).stdout.strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller counts, shorter budget")
@@ -178,8 +201,9 @@ def main() -> None:
     example = ROOT / "src" / "stalkrisk" / "examples" / "former_client.json"
     cli = fresh([python, "-m", "stalkrisk", "assess", str(example)], 5)
     print(f"stalkrisk assess (end to end, bundled example): {cli * 1e3:.0f} ms")
+    print(f"peak resident memory, one 10,000-contact case in a fresh process: {peak_mb()}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak resident memory of this benchmark: {peak:.0f} MB")
+    print(f"peak resident memory of this benchmark (all its cases held): {peak:.0f} MB")
 
 
 if __name__ == "__main__":
