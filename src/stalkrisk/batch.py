@@ -120,14 +120,16 @@ def stop_workers() -> None:
 atexit.register(stop_workers)
 
 
-def _assess_chunk(chunk: list[str | bytes | CaseValidationError], pack: RulePack | None) -> str:
+def _assess_chunk(chunk: list[str | bytes | CaseValidationError], pack: RulePack) -> str:
     """In a worker: the JSON array of the findings for every case of the chunk."""
     # The worker process runs nothing but this, and a chunk makes no reference
     # cycles worth collecting: pausing the cyclic collector spares it from
     # re-scanning the chunk's objects on every allocation burst.
     gc.disable()
     try:
-        valid_pack, ruleset = compiled(pack or default_rule_pack())
+        # The caller's pack object: a worker registers it (engine ruleset and safety
+        # floors) once, and never parses the pack file itself.
+        valid_pack, ruleset = compiled(pack)
         results = []
         for case in chunk:
             if isinstance(case, CaseValidationError):
@@ -212,7 +214,7 @@ def assess_many(
     try:
         with _collector_paused():
             # Leaving early (an invalid case, an interrupt) cancels the chunks not yet started.
-            chunked = pool.map(_assess_chunk, _chunks(cases, size), _repeat(rule_pack))
+            chunked = pool.map(_assess_chunk, _chunks(cases, size), _repeat(valid_pack))
             flat = (assessment(valid_pack, found) for text in chunked for found in json.loads(text))
             return list(_progress(flat, total) if progress else flat)
     except BrokenProcessPool:
@@ -220,7 +222,7 @@ def assess_many(
         raise
 
 
-def _repeat(value: RulePack | None) -> Iterator[RulePack | None]:
+def _repeat(value: RulePack) -> Iterator[RulePack]:
     while True:
         yield value
 
