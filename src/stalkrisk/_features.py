@@ -266,10 +266,7 @@ class Extractor:
         self._decoded: dict[int, tuple[str, ...]] = {}
 
     def _place(self, signature: _Signature) -> tuple[tuple[int, ...], int]:
-        """The evidence slots and the stalking bitmask of contacts with ``signature``."""
-        found = self._signatures.get(signature)
-        if found is not None:
-            return found
+        """Work out and remember the evidence slots and stalking bitmask of ``signature``."""
         shown, targets, weapon, ongoing, specific = signature
         slots = [_SLOT[f"{b.value}_contacts"] for b in shown]
         slots += sorted({self._group_slot[b] for b in shown})
@@ -326,7 +323,7 @@ class Extractor:
         contacts = case.contacts
         known, place = self._signatures.get, self._place
         ids = [c.id for c in contacts]
-        moments = [(c.at - _EPOCH) // _ONE_MICROSECOND for c in contacts]
+        moments = [(c.at - _EPOCH) // _ONE_MICROSECOND for c in contacts]  # _microseconds, inlined
         signatures = [
             (c.behaviours, c.targets, c.weapon, c.ongoing, c.specific_threat) for c in contacts
         ]
