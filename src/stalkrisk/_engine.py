@@ -119,14 +119,14 @@ class Session:
         self._ruleset = ruleset
         self.sid = sid
         self.firings: list[Firing] = []
-        self._seen: set[tuple[str, int]] = set()
+        self._seen: set[tuple[str, str, int]] = set()
 
     def record(self, name: str, kind: str, index: int) -> None:
         """Keep the firing of engine rule ``name`` on the fact ``kind``/``index``, once.
 
         A `$or` condition fires once per true branch; one firing is enough.
         """
-        key = (name, index)
+        key = (name, kind, index)
         if key not in self._seen:
             self._seen.add(key)
             self.firings.append(self._ruleset.firing(name, kind, index))

@@ -72,9 +72,9 @@ def _run_engine(
     case_fact.update({name: values[name] for name in read["case"]})
     with ruleset.session() as session:
         for episode in features.episodes:
-            fact = episode.fact()
+            fields = episode.values()
             episode_fact: dict[str, int | float | str] = {"kind": "episode", "index": episode.index}
-            episode_fact.update({name: fact[name] for name in read["episode"]})
+            episode_fact.update({name: fields[name] for name in read["episode"]})
             session.assert_fact(episode_fact)
         session.assert_fact(case_fact)
         present = dict.fromkeys(ELEMENTS, False)

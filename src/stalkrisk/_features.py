@@ -163,9 +163,9 @@ class Episode:
         # Exact integers divided once: 14 days is 14.0, one microsecond less is below it.
         return self.span_microseconds / MICROSECONDS_PER_DAY
 
-    def fact(self) -> dict[str, Value]:
+    def values(self) -> dict[str, Value]:
+        """The fields an episode rule may test (see ``fields_for("episode")``)."""
         return {
-            "index": self.index,
             "contacts": len(self.positions),
             "distinct_behaviours": len(self.behaviours),
             "span_days": self.span_days,
