@@ -55,15 +55,27 @@ class CaseValidationError(StalkriskError, ValueError):
 
 
 class RulePackError(StalkriskError, ValueError):
-    """A rule pack is invalid.  ``file``, ``rule_id`` and ``field`` say where."""
+    """A rule pack is invalid.  ``file``, ``rule_id`` and ``field`` say where.
+
+    ``type`` is a stable code: ``invalid`` (the pack breaks the format),
+    ``limit`` (it passes a size limit, docs/rules.md "Limits"), ``safety_floor``
+    (it breaks a safety floor) or ``engine`` (the rule engine refused it).
+    """
 
     def __init__(
-        self, msg: str, *, file: str, rule_id: str | None = None, field: str | None = None
+        self,
+        msg: str,
+        *,
+        file: str,
+        rule_id: str | None = None,
+        field: str | None = None,
+        type: str = "invalid",
     ) -> None:
         self.file = file
         self.rule_id = rule_id
         self.field = field
         self.msg = msg
+        self.type = type
         where = file
         if rule_id is not None:
             where += f", rule {rule_id!r}"
@@ -72,7 +84,10 @@ class RulePackError(StalkriskError, ValueError):
         super().__init__(f"{where}: {msg}")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_rule_pack_error, (self.msg, self.file, self.rule_id, self.field))
+        return (
+            _rebuild_rule_pack_error,
+            (self.msg, self.file, self.rule_id, self.field, self.type),
+        )
 
 
 class EngineError(StalkriskError, RuntimeError):
@@ -88,9 +103,9 @@ class EngineError(StalkriskError, RuntimeError):
 
 
 def _rebuild_rule_pack_error(
-    msg: str, file: str, rule_id: str | None, field: str | None
+    msg: str, file: str, rule_id: str | None, field: str | None, type: str
 ) -> RulePackError:
-    return RulePackError(msg, file=file, rule_id=rule_id, field=field)
+    return RulePackError(msg, file=file, rule_id=rule_id, field=field, type=type)
 
 
 def _rebuild_engine_error(msg: str, rule_pack: str) -> EngineError:
