@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetPydanticSchema,
     StrictBool,
     StringConstraints,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from ._exceptions import CaseValidationError, Problem
 
@@ -136,16 +138,94 @@ class ClinicalState(StrEnum):
     DECOMPENSATION = "decompensation"
 
 
-def _not_a_number(value: Any) -> Any:
-    # pydantic would read a number as a Unix timestamp; in a clinical record that is
-    # almost always a mistake, so times and dates must be ISO 8601 text (or objects).
-    if isinstance(value, bool | int | float):
-        raise ValueError("must be an ISO 8601 string, not a number")
+# pydantic alone reads a number, or text of digits such as "2025", as a Unix timestamp:
+# in a clinical record that is a mistake, so times and dates are ISO 8601 text only
+# (or date and datetime objects when Python objects are validated).  The shape is
+# checked by pattern before pydantic parses the text; the zone itself is left to
+# pydantic (`timezone_aware`).
+_MOMENT_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?"
+_ANY_OFFSET = r"(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})?"
+# No time zone lies beyond ±14:00; FHIR and most stores refuse such offsets later.
+_NEAR_OFFSET = r"(?:[Zz]|[+-](?:(?:0[0-9]|1[0-3]):?[0-5][0-9]|14:?00))?"
+_MAX_OFFSET = timedelta(hours=14)
+_DAY_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+_ISO_DATETIME = (
+    "iso_datetime",
+    "must be ISO 8601 text with a time zone, such as 2025-03-16T09:30:00+01:00",
+)
+_UTC_OFFSET = ("utc_offset", "has a UTC offset beyond ±14:00, which no time zone uses")
+_ISO_DATE = ("iso_date", "must be an ISO 8601 date, YYYY-MM-DD, such as 2025-03-16")
+
+_moment_shape = re.compile(_MOMENT_SHAPE + _ANY_OFFSET).fullmatch
+_moment_text = re.compile(_MOMENT_SHAPE + _NEAR_OFFSET).fullmatch
+_day_text = re.compile(_DAY_SHAPE).fullmatch
+
+
+def _text_step(pattern: str, error: tuple[str, str]) -> CoreSchema:
+    """Text matching ``pattern`` in full, or the one problem ``error``."""
+    return core_schema.custom_error_schema(
+        core_schema.str_schema(pattern=f"^{pattern}$"),
+        custom_error_type=error[0],
+        custom_error_message=error[1],
+    )
+
+
+def _moment_object(value: Any) -> Any:
+    if isinstance(value, str):
+        if _moment_text(value) is None:
+            raise PydanticCustomError(*(_UTC_OFFSET if _moment_shape(value) else _ISO_DATETIME))
+    elif isinstance(value, datetime):
+        offset = value.utcoffset()
+        if offset is not None and abs(offset) > _MAX_OFFSET:
+            raise PydanticCustomError(*_UTC_OFFSET)
+    else:
+        raise PydanticCustomError(*_ISO_DATETIME)
     return value
 
 
-_Moment = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
-_Day = Annotated[date, BeforeValidator(_not_a_number)]
+def _day_object(value: Any) -> Any:
+    # A datetime is a date too, but a moment is not a day.
+    if isinstance(value, str) and _day_text(value) is not None:
+        return value
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    raise PydanticCustomError(*_ISO_DATE)
+
+
+def _moment_schema(_source: Any, _handler: GetCoreSchemaHandler) -> CoreSchema:
+    # JSON text takes a pure-Rust chain (no Python call per time, the hot path);
+    # Python objects take the same checks in Python.
+    aware = core_schema.datetime_schema(tz_constraint="aware")
+    return core_schema.json_or_python_schema(
+        json_schema=core_schema.chain_schema(
+            [
+                _text_step(_MOMENT_SHAPE + _ANY_OFFSET, _ISO_DATETIME),
+                _text_step(_MOMENT_SHAPE + _NEAR_OFFSET, _UTC_OFFSET),
+                aware,
+            ]
+        ),
+        python_schema=core_schema.no_info_before_validator_function(_moment_object, aware),
+    )
+
+
+def _day_schema(_source: Any, _handler: GetCoreSchemaHandler) -> CoreSchema:
+    day = core_schema.date_schema()
+    return core_schema.json_or_python_schema(
+        json_schema=core_schema.chain_schema([_text_step(_DAY_SHAPE, _ISO_DATE), day]),
+        python_schema=core_schema.no_info_before_validator_function(_day_object, day),
+    )
+
+
+# The published JSON Schema stays the plain string formats.
+_Moment = Annotated[
+    datetime,
+    GetPydanticSchema(_moment_schema),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+_Day = Annotated[
+    date, GetPydanticSchema(_day_schema), WithJsonSchema({"type": "string", "format": "date"})
+]
 _Id = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 ]

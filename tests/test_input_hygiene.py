@@ -1,0 +1,171 @@
+"""Input hygiene: what a case's JSON or mapping may hold besides valid fields.
+
+Times are ISO 8601 text and nothing else, offsets stay within ±14:00, keys are
+unique, a byte-order mark is harmless, nesting is bounded, any mapping works,
+unknown keys are named only when they look like identifiers, and no printed
+form of a model shows free text.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from builders import case, contact
+from pydantic import ValidationError
+
+import stalkrisk
+from stalkrisk._case import _problems
+
+SENTINEL = "Hortensia-Private-4417"
+
+
+def problems(data: Any) -> list[tuple[str, str]]:
+    """(loc, type) of every problem parse_case reports."""
+    with pytest.raises(stalkrisk.CaseValidationError) as caught:
+        stalkrisk.parse_case(data)
+    return [(p.loc, p.type) for p in caught.value.problems]
+
+
+def python_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(loc, type) of every problem when pydantic validates the Python objects directly."""
+    with pytest.raises(ValidationError) as caught:
+        stalkrisk.Case.model_validate(data)
+    return [(p.loc, p.type) for p in _problems(caught.value)]
+
+
+def with_time(value: Any, field: str = "at") -> dict[str, Any]:
+    """A valid case whose first contact's ``field`` (or the top-level one) is ``value``."""
+    data = case(contact("c1", 0, "gift"), assessed_at=datetime(2025, 6, 1, tzinfo=UTC))
+    if field == "at":
+        data["contacts"][0]["at"] = value
+    else:
+        data[field] = value
+    return data
+
+
+def with_day(value: Any) -> dict[str, Any]:
+    """A valid case whose ``client.therapy_start`` is ``value``."""
+    return case(
+        contact("c1", 0, "gift"),
+        assessed_at=datetime(2025, 6, 1, tzinfo=UTC),
+        history={"therapy_start": value},
+    )
+
+
+# --- times are ISO 8601 text with a zone, nothing else -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["2025", "20250316", "-1", "1742117400", "1742117400.5", "2025-03-16", "16/03/2025"]
+)
+def test_a_time_that_is_not_iso_8601_text_is_refused(text: str) -> None:
+    assert problems(with_time(text)) == [("contacts.0.at", "iso_datetime")]
+
+
+def test_a_year_alone_as_assessed_at_is_refused_with_an_example_of_the_format() -> None:
+    with pytest.raises(stalkrisk.CaseValidationError) as caught:
+        stalkrisk.parse_case(with_time("2025", field="assessed_at"))
+
+    [problem] = caught.value.problems
+    assert (problem.loc, problem.type) == ("assessed_at", "iso_datetime")
+    assert problem.msg == (
+        "must be ISO 8601 text with a time zone, such as 2025-03-16T09:30:00+01:00"
+    )
+
+
+@pytest.mark.parametrize("value", [12345.5, 0, True])
+def test_a_number_for_a_time_is_refused_as_not_iso_text(value: object) -> None:
+    assert problems(with_time(value)) == [("contacts.0.at", "iso_datetime")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2025-03-16T09:30:00+01:00",
+        "2025-03-16T09:30:00Z",
+        "2025-03-16T09:30+01:00",
+        "2025-03-16 09:30:00.250-05:00",
+        "2025-03-16T09:30:00+0100",
+        "2025-03-16t09:30:00z",
+    ],
+)
+def test_iso_8601_times_with_a_zone_are_accepted(text: str) -> None:
+    parsed = stalkrisk.parse_case(with_time(text))
+
+    assert parsed.contacts[0].at.utcoffset() is not None
+
+
+def test_a_time_without_a_zone_is_still_reported_as_missing_its_zone() -> None:
+    assert problems(with_time("2025-03-16T09:30:00")) == [("contacts.0.at", "timezone_aware")]
+
+
+@pytest.mark.parametrize("text", ["86400", "20250316", "2025-03-16T00:00:00", "16.03.2025", 3])
+def test_a_date_that_is_not_iso_8601_text_is_refused(text: object) -> None:
+    assert problems(with_day(text)) == [("client.therapy_start", "iso_date")]
+
+
+def test_an_iso_date_is_accepted() -> None:
+    parsed = stalkrisk.parse_case(with_day("2025-03-16"))
+
+    assert parsed.client.therapy_start == datetime(2025, 3, 16).date()
+
+
+@pytest.mark.parametrize(
+    "text", ["2025", "20250316", "2025-03-16", "2025-03-16T09:30:00+15:00", "2025-03-16T09:30:00"]
+)
+def test_json_text_and_python_objects_refuse_a_time_alike(text: str) -> None:
+    data = with_time(text)
+
+    assert python_problems(data) == problems(json.dumps(data))
+
+
+@pytest.mark.parametrize("text", ["86400", "2025-03-16T00:00:00"])
+def test_json_text_and_python_objects_refuse_a_date_alike(text: str) -> None:
+    data = with_day(text)
+
+    assert python_problems(data) == problems(json.dumps(data))
+
+
+def test_an_aware_datetime_object_is_accepted_when_validating_python_objects() -> None:
+    moment = datetime(2025, 3, 16, 9, 30, tzinfo=timezone(timedelta(hours=14)))
+
+    parsed = stalkrisk.Case.model_validate(with_time(moment))
+
+    assert parsed.contacts[0].at == moment
+
+
+def test_a_date_object_for_a_time_is_refused_when_validating_python_objects() -> None:
+    data = with_time(datetime(2025, 3, 16, tzinfo=UTC).date())
+
+    assert python_problems(data) == [("contacts.0.at", "iso_datetime")]
+
+
+# --- UTC offsets stay within ±14:00 ------------------------------------------------------
+
+
+@pytest.mark.parametrize("offset", ["+15:00", "+14:01", "-14:30", "+2359", "-23:00"])
+def test_an_offset_beyond_14_hours_is_refused(offset: str) -> None:
+    with pytest.raises(stalkrisk.CaseValidationError) as caught:
+        stalkrisk.parse_case(with_time("2025-03-16T09:30:00" + offset))
+
+    [problem] = caught.value.problems
+    assert (problem.loc, problem.type) == ("contacts.0.at", "utc_offset")
+    assert "±14:00" in problem.msg
+
+
+@pytest.mark.parametrize("offset", ["+14:00", "-14:00", "-12:00", "+05:45", "+1400"])
+def test_an_offset_within_14_hours_is_accepted(offset: str) -> None:
+    parsed = stalkrisk.parse_case(with_time("2025-03-16T09:30:00" + offset))
+
+    assert parsed.contacts[0].at.utcoffset() is not None
+
+
+def test_a_datetime_object_with_an_offset_beyond_14_hours_is_refused() -> None:
+    moment = datetime(2025, 3, 16, 9, 30, tzinfo=timezone(timedelta(hours=15)))
+
+    assert python_problems(with_time(moment, field="assessed_at")) == [
+        ("assessed_at", "utc_offset")
+    ]
