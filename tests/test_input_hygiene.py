@@ -9,7 +9,10 @@ form of a model shows free text.
 from __future__ import annotations
 
 import json
+from collections import UserDict
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -169,3 +172,172 @@ def test_a_datetime_object_with_an_offset_beyond_14_hours_is_refused() -> None:
     assert python_problems(with_time(moment, field="assessed_at")) == [
         ("assessed_at", "utc_offset")
     ]
+
+
+# --- repeated keys are refused, at the path of the key -----------------------------------
+
+THREAT_THEN_NOTHING = (
+    '{"assessed_at": "2025-03-24T09:00:00+01:00", "client": {"relationship": "current"},'
+    ' "contacts": [{"id": "c1", "at": "2025-03-20T18:30:00+01:00", "behaviours": ["threat"]}],'
+    ' "contacts": []}'
+)
+
+
+def test_a_repeated_top_level_key_is_refused_instead_of_the_last_one_winning() -> None:
+    with pytest.raises(stalkrisk.CaseValidationError) as caught:
+        stalkrisk.assess(THREAT_THEN_NOTHING)
+
+    [problem] = caught.value.problems
+    assert (problem.loc, problem.type) == ("contacts", "duplicate_key")
+
+
+def test_a_repeated_key_inside_fear_is_refused_at_its_path() -> None:
+    text = json.dumps(case(fear="severe")).replace(
+        '"level": "severe"', '"level": "severe", "level": "none"'
+    )
+
+    assert problems(text) == [("fear.level", "duplicate_key")]
+
+
+def test_a_repeated_key_inside_a_contact_is_refused_at_its_path() -> None:
+    text = json.dumps(case(contact("c1", 0, "threat"))).replace(
+        '"behaviours": ["threat"]', '"behaviours": ["threat"], "behaviours": ["gift"]'
+    )
+
+    assert problems(text) == [("contacts.0.behaviours", "duplicate_key")]
+
+
+@pytest.mark.parametrize("space", [" ", "  ", "\n", "\t", "\r\n "])
+def test_a_repeated_key_with_whitespace_before_its_colon_is_refused(space: str) -> None:
+    text = json.dumps(case(fear="none")).replace(
+        '"level": "none"', f'"level": "severe", "level"{space}: "none"'
+    )
+
+    assert problems(text) == [("fear.level", "duplicate_key")]
+
+
+def test_a_repeated_key_in_json_bytes_is_refused() -> None:
+    text = json.dumps(case(contact("c1", 0, "threat"))).replace(
+        '"id": "c1"', '"id": "c1", "id": "c2"'
+    )
+
+    assert problems(text.encode()) == [("contacts.0.id", "duplicate_key")]
+
+
+def test_repeated_keys_are_reported_instead_of_the_problems_of_the_last_values() -> None:
+    text = json.dumps(case(contact("c1", 0, "threat"))).replace(
+        '"behaviours": ["threat"]', '"behaviours": ["threat"], "behaviours": ["waving"]'
+    )
+
+    assert problems(text) == [("contacts.0.behaviours", "duplicate_key")]
+
+
+def test_a_repeated_key_that_is_not_an_identifier_is_reported_without_its_name() -> None:
+    text = json.dumps(case(contact("c1", 0, "gift"))).replace(
+        '"id": "c1"', f'"id": "c1", "{SENTINEL} x": 1, "{SENTINEL} x": 2'
+    )
+
+    with pytest.raises(stalkrisk.CaseValidationError) as caught:
+        stalkrisk.parse_case(text)
+
+    assert [(p.loc, p.type) for p in caught.value.problems] == [("contacts.0", "duplicate_key")]
+    assert SENTINEL not in str(caught.value)
+
+
+def test_a_quoted_colon_in_free_text_is_not_taken_for_a_repeated_key() -> None:
+    note = 'She wrote "level": and "id" : then "fear" :: twice \\" : '
+    data = case(contact("c1", 0, "gift", note=note, location="Salle 2 : accueil"))
+
+    parsed = stalkrisk.parse_case(json.dumps(data))
+
+    assert parsed.contacts[0].note == note
+
+
+# --- a byte-order mark is harmless --------------------------------------------------------
+
+
+def test_json_text_with_a_byte_order_mark_is_accepted() -> None:
+    text = json.dumps(case(contact("c1", 0, "gift")))
+
+    assert stalkrisk.parse_case("\ufeff" + text) == stalkrisk.parse_case(text)
+
+
+def test_json_bytes_with_a_byte_order_mark_are_accepted() -> None:
+    text = json.dumps(case(contact("c1", 0, "gift")))
+
+    assert stalkrisk.parse_case(b"\xef\xbb\xbf" + text.encode()) == stalkrisk.parse_case(text)
+
+
+# --- nesting is bounded -------------------------------------------------------------------
+
+
+def _nested_lists(depth: int) -> Any:
+    value: Any = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def test_json_text_nested_100000_deep_is_refused_as_too_deep() -> None:
+    text = json.dumps(case())[:-1] + ', "fear": {"level": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+
+    assert problems(text) == [("", "too_deep")]
+
+
+def test_a_mapping_nested_100000_deep_is_refused_as_too_deep() -> None:
+    data = case()
+    data["fear"] = {"level": _nested_lists(100_000)}
+
+    assert problems(data) == [("", "too_deep")]
+
+
+@pytest.mark.parametrize("depth", [20, 250])
+def test_json_text_and_a_mapping_nested_alike_get_the_same_problems(depth: int) -> None:
+    data = {"contacts": _nested_lists(depth)}
+
+    assert problems(data) == problems(json.dumps(data))
+
+
+def test_nesting_250_levels_deep_is_refused_as_too_deep() -> None:
+    assert problems(json.dumps(_nested_lists(250))) == [("", "too_deep")]
+
+
+def test_nesting_20_levels_deep_is_refused_for_its_type_not_its_depth() -> None:
+    assert problems(json.dumps(_nested_lists(20))) == [("", "model_type")]
+
+
+# --- any mapping ------------------------------------------------------------------------------
+
+
+class _ReadOnly(Mapping[str, Any]):
+    """A Mapping that is not a dict, as a database row or a settings object may be."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def test_a_user_dict_is_accepted_as_a_case() -> None:
+    data = case(contact("c1", 0, "gift"))
+
+    assert stalkrisk.parse_case(UserDict(data)) == stalkrisk.parse_case(data)
+
+
+def test_mappings_nested_inside_a_case_are_accepted() -> None:
+    data = case(contact("c1", 0, "gift"))
+    nested = dict(
+        data,
+        client=UserDict(data["client"]),
+        contacts=[MappingProxyType(data["contacts"][0])],
+        fear=_ReadOnly(data["fear"]),
+    )
+
+    assert stalkrisk.parse_case(_ReadOnly(nested)) == stalkrisk.parse_case(data)

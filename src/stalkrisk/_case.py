@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import json
+import operator
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from itertools import chain
 from typing import Annotated, Any, Self
 
 from pydantic import (
@@ -473,11 +476,20 @@ def _raise_inconsistent(found: list[tuple[str, str]]) -> None:
         )
 
 
+_TOO_DEEP = Problem(
+    loc="",
+    type="too_deep",
+    msg="is nested too deeply (about 200 levels or more; a case needs at most 4)",
+)
+
+
 def _problems(error: ValidationError) -> list[Problem]:
     problems = []
     for item in error.errors(include_url=False, include_input=False, include_context=True):
         base = ".".join(str(part) for part in item["loc"])
-        if item["type"] == "inconsistent":
+        if item["type"] == "json_invalid" and "recursion limit" in item["msg"]:
+            problems.append(_TOO_DEEP)
+        elif item["type"] == "inconsistent":
             for loc, msg in item.get("ctx", {}).get("problems", ()):
                 full = f"{base}.{loc}" if base else loc
                 problems.append(Problem(loc=full, type="inconsistent", msg=msg))
@@ -491,6 +503,16 @@ def _problems(error: ValidationError) -> list[Problem]:
         if p.type != "too_short"
         or not any(q.loc.startswith(p.loc + ".") for q in problems if q is not p)
     ]
+
+
+def _mapping_as_dict(value: object) -> object:
+    # The json module encodes only dicts: any other Mapping reads as the dict it holds.
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(type(value).__name__)
+
+
+_MAPPING_ENCODER = json.JSONEncoder(default=_mapping_as_dict)
 
 
 def case_json(data: str | bytes | Mapping[str, Any] | Case) -> str | bytes:
@@ -510,7 +532,9 @@ def case_json(data: str | bytes | Mapping[str, Any] | Case) -> str | bytes:
         return bytes(data)
     if isinstance(data, Mapping):
         try:
-            return json.dumps(data)
+            return _MAPPING_ENCODER.encode(data)
+        except RecursionError:
+            raise CaseValidationError([_TOO_DEEP]) from None
         except (TypeError, ValueError):
             raise CaseValidationError(
                 [Problem(loc="", type="not_json", msg="the mapping cannot be encoded as JSON")]
@@ -528,8 +552,94 @@ def parse_case(data: str | bytes | Mapping[str, Any] | Case) -> Case:
     """
     if isinstance(data, Case):
         return data
-    text = case_json(data)
+    if isinstance(data, str | bytes | bytearray):
+        # Only text from outside can repeat a key: a mapping's keys are unique.
+        return _validate(_without_bom(case_json(data)), keys_may_repeat=True)
+    return _validate(case_json(data), keys_may_repeat=False)
+
+
+def _without_bom(text: str | bytes) -> str | bytes:
+    # Editors on Windows start UTF-8 files with a byte-order mark; JSON parsers refuse it.
+    if isinstance(text, str):
+        return text[1:] if text.startswith("\ufeff") else text
+    return text[len(codecs.BOM_UTF8) :] if text.startswith(codecs.BOM_UTF8) else text
+
+
+def _validate(text: str | bytes, *, keys_may_repeat: bool) -> Case:
     try:
-        return Case.model_validate_json(text)
+        case = Case.model_validate_json(text)
     except ValidationError as error:
-        raise CaseValidationError(_problems(error)) from None
+        problems = _problems(error)
+        if keys_may_repeat and not any(p.type in ("json_invalid", "too_deep") for p in problems):
+            # With a key given twice the other problems may be about the ignored value.
+            problems = _repeated_keys(text) or problems
+        raise CaseValidationError(problems) from None
+    if keys_may_repeat:
+        _refuse_repeated_keys(text, case)
+    return case
+
+
+# Every JSON key ends with a quote, optional whitespace and a colon.
+_KEY_END = re.compile(r'"[ \t\n\r]*:')
+_fields_set = operator.attrgetter("__pydantic_fields_set__")
+
+
+def _refuse_repeated_keys(json_text: str | bytes, case: Case) -> None:
+    """Refuse a valid case whose JSON gave a key twice (pydantic silently keeps the last)."""
+    text = json_text.decode(errors="replace") if isinstance(json_text, bytes) else json_text
+    # Each key the case used set one field, so the fields set count the keys when
+    # none repeats.  Key ends counted in the text bound the keys from above (a
+    # quote and colon inside free text counts too): equal counts prove that no key
+    # repeats, and only unequal ones need the exact, slower walk.  Counting '":' is
+    # the fastest bound, and exact when no whitespace can sit before a colon.
+    if " :" in text or "\n" in text or "\t" in text or "\r" in text:
+        ends = len(_KEY_END.findall(text))
+    else:
+        ends = text.count('":')
+    boundaries = case.boundaries
+    models = chain((case, case.client, boundaries, case.fear), boundaries.warnings, case.contacts)
+    if ends != sum(map(len, map(_fields_set, models))):
+        repeated = _repeated_keys(text)
+        if repeated:
+            raise CaseValidationError(repeated)
+
+
+class _Members(list[tuple[str, Any]]):
+    """A JSON object's members in their order, with any repeated key kept."""
+
+
+_nameable = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}").fullmatch
+_REPEATED = "duplicate_key"
+
+
+def _repeated_keys(text: str | bytes) -> list[Problem]:
+    """A problem for every key given twice in one JSON object, in document order."""
+    try:
+        document = json.loads(text, object_pairs_hook=_Members)
+    except (ValueError, RecursionError):
+        return []  # pydantic's own problem already says the text is not usable JSON
+    found = []
+    todo: list[tuple[str, Any]] = [("", document)]
+    while todo:
+        path, node = todo.pop()
+        children: list[tuple[str, Any]] = []
+        if isinstance(node, _Members):
+            seen: set[str] = set()
+            reported: set[str] = set()
+            for key, value in node:
+                named = _nameable(key) is not None
+                where = f"{path}.{key}" if path else key
+                if key in seen and key not in reported:
+                    reported.add(key)
+                    found.append(
+                        Problem(where, _REPEATED, "is given more than once; keep one")
+                        if named
+                        else Problem(path, _REPEATED, "an unknown key is given more than once")
+                    )
+                seen.add(key)
+                if named:  # an unknown key that may be clinical text is never put in a path
+                    children.append((where, value))
+        elif isinstance(node, list):
+            children = [(f"{path}.{i}" if path else str(i), v) for i, v in enumerate(node)]
+        todo.extend(reversed(children))
+    return found
