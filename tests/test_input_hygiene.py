@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from builders import case, contact
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 import stalkrisk
 from stalkrisk._case import _problems
@@ -341,3 +341,141 @@ def test_mappings_nested_inside_a_case_are_accepted() -> None:
     )
 
     assert stalkrisk.parse_case(_ReadOnly(nested)) == stalkrisk.parse_case(data)
+
+
+# --- unknown keys are named only when they look like identifiers -------------------------
+
+
+def test_an_unknown_key_that_is_not_an_identifier_is_reported_at_its_parent() -> None:
+    data = case(contact("c1", 0, "gift"))
+    data["contacts"][0]["SENTNOTE7731 Jane Doe"] = 1
+
+    with pytest.raises(stalkrisk.CaseValidationError) as caught:
+        stalkrisk.parse_case(data)
+
+    assert caught.value.problems == (
+        stalkrisk.Problem(loc="contacts.0", type="extra_forbidden", msg="an unknown key"),
+    )
+
+
+def test_an_unknown_top_level_key_that_is_not_an_identifier_is_reported_at_the_root() -> None:
+    data = case()
+    data[f"{SENTINEL}: she said"] = "x"
+
+    assert problems(data) == [("", "extra_forbidden")]
+
+
+def test_an_unknown_identifier_key_is_named_in_the_path() -> None:
+    data = case()
+    data["fear"]["colour"] = "red"
+
+    assert problems(data) == [("fear.colour", "extra_forbidden")]
+
+
+def test_an_unknown_key_longer_than_64_characters_is_not_named() -> None:
+    data = case()
+    data["fear"]["k" * 65] = 1
+
+    assert problems(data) == [("fear", "extra_forbidden")]
+
+
+def test_a_key_that_is_not_text_is_not_named_when_validating_python_objects() -> None:
+    data = case()
+    data["fear"][(SENTINEL, "Jane Doe")] = 1
+
+    assert python_problems(data) == [("fear", "invalid_key")]
+
+
+# --- printing a model never shows free text ----------------------------------------------
+
+
+def _public_models() -> set[type[BaseModel]]:
+    exported = (getattr(stalkrisk, name) for name in stalkrisk.__all__)
+    return {obj for obj in exported if isinstance(obj, type) and issubclass(obj, BaseModel)}
+
+
+def _instances(root: object) -> list[BaseModel]:
+    """``root`` and every model inside it."""
+    found: list[BaseModel] = []
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, BaseModel):
+            found.append(node)
+            todo.extend(getattr(node, name) for name in type(node).model_fields)
+        elif isinstance(node, tuple):
+            todo.extend(node)
+    return found
+
+
+def _everything_with_free_text() -> list[BaseModel]:
+    free = {
+        "note": SENTINEL,
+        "location": SENTINEL,
+        "response": SENTINEL,
+        "witnesses": [SENTINEL],
+        "evidence": [SENTINEL],
+    }
+    data = case(
+        contact("c1", 0, "following", **free),
+        contact("c2", 15, "threat", "surveillance", **free),
+        fear="severe",
+        boundaries={"warnings": [{"at": "2025-01-06T10:00:00Z", "supervisor": True}]},
+    )
+    parsed = stalkrisk.parse_case(data)
+    comparison = stalkrisk.compare(
+        stalkrisk.assess(parsed), stalkrisk.assess(parsed.with_fear("none"))
+    )
+    return _instances(parsed) + _instances(comparison)
+
+
+def test_every_public_model_is_covered_by_the_printing_check() -> None:
+    assert {type(model) for model in _everything_with_free_text()} == _public_models()
+
+
+@pytest.mark.parametrize(
+    "show",
+    [str, repr, format, lambda model: f"{model} {model!s} {model!r}"],
+    ids=["str", "repr", "format", "f-string"],
+)
+def test_no_printed_form_of_a_public_model_shows_free_text(show: Any) -> None:
+    for model in _everything_with_free_text():
+        assert SENTINEL not in show(model), type(model).__name__
+
+
+def test_pretty_printers_are_not_given_a_contacts_free_text() -> None:
+    parsed = stalkrisk.parse_case(case(contact("c1", 0, "gift", note=SENTINEL)))
+
+    assert SENTINEL not in repr(list(parsed.contacts[0].__repr_args__()))
+
+
+# --- the what-if helpers echo nothing either ----------------------------------------------
+
+
+def test_removing_a_contact_by_something_that_is_not_an_id_does_not_echo_it() -> None:
+    parsed = stalkrisk.parse_case(case(contact("c1", 0, "gift")))
+
+    with pytest.raises(stalkrisk.CaseValidationError) as caught:
+        parsed.without_contacts(f"{SENTINEL} Jane Doe")
+
+    assert [(p.loc, p.type) for p in caught.value.problems] == [("contacts", "unknown_id")]
+    assert SENTINEL not in str(caught.value)
+
+
+def test_removing_an_unknown_contact_id_names_the_id() -> None:
+    parsed = stalkrisk.parse_case(case(contact("c1", 0, "gift")))
+
+    with pytest.raises(stalkrisk.CaseValidationError) as caught:
+        parsed.without_contacts("c9")
+
+    assert "'c9'" in caught.value.problems[0].msg
+
+
+def test_an_unknown_fear_level_for_a_variant_is_a_validation_problem_without_the_value() -> None:
+    parsed = stalkrisk.parse_case(case(contact("c1", 0, "gift")))
+
+    with pytest.raises(stalkrisk.CaseValidationError) as caught:
+        parsed.with_fear(SENTINEL)
+
+    assert [(p.loc, p.type) for p in caught.value.problems] == [("fear.level", "enum")]
+    assert SENTINEL not in str(caught.value)

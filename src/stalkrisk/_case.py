@@ -6,7 +6,7 @@ import codecs
 import json
 import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from itertools import chain
@@ -232,6 +232,7 @@ _Day = Annotated[
 _Id = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 ]
+_id_shaped = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}").fullmatch
 _Text = Annotated[str, StringConstraints(max_length=20_000)]
 _Ref = Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
 
@@ -240,6 +241,13 @@ class _Model(BaseModel):
     # Inputs are clinical data: pydantic's own messages must not repeat them.
     # Flags are StrictBool: "yes" or 1 is refused, not silently read as true.
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    def __str__(self) -> str:
+        # pydantic's str() lists every field; print and f-strings get the guarded repr.
+        return repr(self)
+
+
+_FREE = frozenset({"location", "note", "witnesses", "evidence", "response"})
 
 
 class Contact(_Model):
@@ -267,6 +275,10 @@ class Contact(_Model):
     specific_threat: StrictBool = Field(
         default=False, description="The threat names a time, place or means; needs `threat`."
     )
+
+    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
+        # What pretty printers (rich, devtools) list: never the free text.
+        return [(name, value) for name, value in super().__repr_args__() if name not in _FREE]
 
     def __repr__(self) -> str:
         # Never the free text: reprs end up in logs and tracebacks.
@@ -414,8 +426,11 @@ class Case(_Model):
         """A copy without the contacts whose ids are given; unknown ids are an error."""
         unknown = set(ids) - {c.id for c in self.contacts}
         if unknown:
+            # Only what has the shape of an id is echoed: anything else may be a name.
             raise CaseValidationError(
-                [Problem(loc="contacts", type="unknown_id", msg=f"no contact with id {i!r}")
+                [Problem(loc="contacts", type="unknown_id",
+                         msg=f"no contact with id {i!r}" if _id_shaped(i)
+                         else "no contact with that id (not shown: it is not shaped like an id)")
                  for i in sorted(unknown)]
             )  # fmt: skip
         kept = [c.model_dump(mode="json") for c in self.contacts if c.id not in ids]
@@ -427,7 +442,7 @@ class Case(_Model):
         """A copy with the fear report changed (only what is given changes)."""
         fear = self.fear.model_dump(mode="json")
         if level is not None:
-            fear["level"] = FearLevel(level).value
+            fear["level"] = level  # validated with the variant, so a bad level is not echoed
         if family_afraid is not None:
             fear["family_afraid"] = family_afraid
         return self._variant(fear=fear)
@@ -483,18 +498,29 @@ _TOO_DEEP = Problem(
 )
 
 
+# Errors whose path ends in a key the input chose, not in a field name.
+_KEY_ERRORS = frozenset({"extra_forbidden", "invalid_key"})
+
+
 def _problems(error: ValidationError) -> list[Problem]:
     problems = []
     for item in error.errors(include_url=False, include_input=False, include_context=True):
-        base = ".".join(str(part) for part in item["loc"])
-        if item["type"] == "json_invalid" and "recursion limit" in item["msg"]:
+        parts, msg = item["loc"], item["msg"]
+        if item["type"] in _KEY_ERRORS:
+            key = parts[-1]
+            if not (isinstance(key, str) and _nameable(key)):
+                # Such a key may be clinical text: say where it is, not what it is.
+                parts = parts[:-1]
+                msg = "an unknown key" if item["type"] == "extra_forbidden" else msg
+        base = ".".join(str(part) for part in parts)
+        if item["type"] == "json_invalid" and "recursion limit" in msg:
             problems.append(_TOO_DEEP)
         elif item["type"] == "inconsistent":
-            for loc, msg in item.get("ctx", {}).get("problems", ()):
+            for loc, detail in item.get("ctx", {}).get("problems", ()):
                 full = f"{base}.{loc}" if base else loc
-                problems.append(Problem(loc=full, type="inconsistent", msg=msg))
+                problems.append(Problem(loc=full, type="inconsistent", msg=detail))
         else:
-            problems.append(Problem(loc=base, type=item["type"], msg=item["msg"]))
+            problems.append(Problem(loc=base, type=item["type"], msg=msg))
     # pydantic drops an invalid item and then also reports the list as too short;
     # the item's own error is the one that helps.
     return [
