@@ -20,7 +20,7 @@ from builders import case, contact
 from pydantic import BaseModel, ValidationError
 
 import stalkrisk
-from stalkrisk._case import _problems
+from stalkrisk._case import _problems, case_json
 
 SENTINEL = "Hortensia-Private-4417"
 
@@ -479,3 +479,47 @@ def test_an_unknown_fear_level_for_a_variant_is_a_validation_problem_without_the
 
     assert [(p.loc, p.type) for p in caught.value.problems] == [("fear.level", "enum")]
     assert SENTINEL not in str(caught.value)
+
+
+# --- a Case that skipped validation is validated before use -----------------------------
+
+
+def test_a_case_built_without_validation_is_validated_before_it_is_assessed() -> None:
+    parts: dict[str, Any] = {"assessed_at": datetime(2025, 3, 1, tzinfo=UTC)}
+    unchecked = stalkrisk.Case.model_construct(**parts)
+
+    with pytest.raises(stalkrisk.CaseValidationError) as caught:
+        stalkrisk.assess(unchecked)
+
+    assert [(p.loc, p.type) for p in caught.value.problems] == [("client", "missing")]
+
+
+def test_a_copy_with_unvalidated_changes_is_validated_before_use() -> None:
+    parsed = stalkrisk.parse_case(case(contact("c1", 3, "gift"), assessed_at=5))
+    changed = parsed.model_copy(update={"assessed_at": datetime(2025, 1, 1, tzinfo=UTC)})
+
+    assert problems(changed) == [("contacts.0.at", "inconsistent")]
+
+
+def test_a_case_built_without_validation_from_valid_parts_is_accepted() -> None:
+    parsed = stalkrisk.parse_case(case(contact("c1", 3, "gift", note=SENTINEL), fear="some"))
+
+    rebuilt = stalkrisk.Case.model_construct(**dict(parsed))
+
+    assert stalkrisk.parse_case(rebuilt) == parsed
+
+
+def test_a_validated_case_is_used_as_it_is() -> None:
+    parsed = stalkrisk.parse_case(case(contact("c1", 3, "gift")))
+
+    assert stalkrisk.parse_case(parsed) is parsed
+
+
+def test_the_json_of_a_case_built_without_validation_is_refused_like_the_case() -> None:
+    parts: dict[str, Any] = {
+        "assessed_at": datetime(2025, 3, 1, tzinfo=UTC),
+        "contacts": [{"id": "c1", "note": SENTINEL}],
+    }
+    unchecked = stalkrisk.Case.model_construct(**parts)
+
+    assert problems(case_json(unchecked)) == problems(unchecked)

@@ -6,6 +6,7 @@ import codecs
 import json
 import operator
 import re
+import weakref
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -399,6 +400,7 @@ class Case(_Model):
             if value is not None and value > day:
                 found.append((f"client.{name}", "is after the day of assessed_at"))
         _raise_inconsistent(found)
+        _remember(self)
         return self
 
     def __repr__(self) -> str:
@@ -458,6 +460,28 @@ class Case(_Model):
     def assessed_on(self, assessed_at: datetime) -> Case:
         """A copy assessed at another time (for example a week later)."""
         return self._variant(assessed_at=assessed_at.isoformat())
+
+
+# The Cases that passed validation, by id, held weakly.  parse_case uses these as
+# they are; a Case made any other way (model_construct, model_copy(update=...),
+# copy, unpickling) is not here and is validated again before use.
+_VALIDATED: dict[int, weakref.ref[Case]] = {}
+
+
+def _remember(case: Case) -> None:
+    key = id(case)
+
+    def forget(ref: weakref.ref[Case]) -> None:
+        # Runs while the Case dies, before its id can be reused.
+        if _VALIDATED.get(key) is ref:
+            _VALIDATED.pop(key, None)
+
+    _VALIDATED[key] = weakref.ref(case, forget)
+
+
+def _is_validated(case: Case) -> bool:
+    seen = _VALIDATED.get(id(case))
+    return seen is not None and seen() is case
 
 
 def _contact_problems(
@@ -541,6 +565,30 @@ def _mapping_as_dict(value: object) -> object:
 _MAPPING_ENCODER = json.JSONEncoder(default=_mapping_as_dict)
 
 
+def _part_as_json(value: object) -> object:
+    # The parts of a Case that skipped validation, read as its JSON would hold them;
+    # pydantic's own serializer warns about such parts, quoting their values.
+    if isinstance(value, BaseModel):
+        return value.__dict__
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return _mapping_as_dict(value)
+
+
+_PARTS_ENCODER = json.JSONEncoder(default=_part_as_json)
+
+
+def _encode(encoder: json.JSONEncoder, data: object, what: str) -> str:
+    try:
+        return encoder.encode(data)
+    except RecursionError:
+        raise CaseValidationError([_TOO_DEEP]) from None
+    except (TypeError, ValueError):
+        raise CaseValidationError(
+            [Problem(loc="", type="not_json", msg=f"the {what} cannot be encoded as JSON")]
+        ) from None
+
+
 def case_json(data: str | bytes | Mapping[str, Any] | Case) -> str | bytes:
     """The JSON text of any accepted case input, not yet validated.
 
@@ -549,6 +597,8 @@ def case_json(data: str | bytes | Mapping[str, Any] | Case) -> str | bytes:
     input of another type.
     """
     if isinstance(data, Case):
+        if not _is_validated(data):
+            return _encode(_PARTS_ENCODER, data, "case")
         # Defaults left out validate back to themselves, and skipping them
         # halves the cost of validating the text again.
         return data.model_dump_json(exclude_defaults=True)
@@ -557,14 +607,7 @@ def case_json(data: str | bytes | Mapping[str, Any] | Case) -> str | bytes:
     if isinstance(data, bytearray):
         return bytes(data)
     if isinstance(data, Mapping):
-        try:
-            return _MAPPING_ENCODER.encode(data)
-        except RecursionError:
-            raise CaseValidationError([_TOO_DEEP]) from None
-        except (TypeError, ValueError):
-            raise CaseValidationError(
-                [Problem(loc="", type="not_json", msg="the mapping cannot be encoded as JSON")]
-            ) from None
+        return _encode(_MAPPING_ENCODER, data, "mapping")
     raise CaseValidationError(
         [Problem(loc="", type="input_type", msg="expected JSON text, bytes or a mapping")]
     )
@@ -576,11 +619,11 @@ def parse_case(data: str | bytes | Mapping[str, Any] | Case) -> Case:
     Raises :class:`CaseValidationError` listing every problem with its JSON
     path; messages never quote the input.
     """
-    if isinstance(data, Case):
+    if isinstance(data, Case) and _is_validated(data):
         return data
     if isinstance(data, str | bytes | bytearray):
-        # Only text from outside can repeat a key: a mapping's keys are unique.
         return _validate(_without_bom(case_json(data)), keys_may_repeat=True)
+    # Encoded here from a mapping or a Case, whose keys are unique.
     return _validate(case_json(data), keys_may_repeat=False)
 
 
