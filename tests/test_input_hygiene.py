@@ -9,9 +9,13 @@ form of a model shows free text.
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
+import sys
 from collections import UserDict
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -21,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 import stalkrisk
 from stalkrisk._case import _problems, case_json
+from stalkrisk._cli import main
 
 SENTINEL = "Hortensia-Private-4417"
 
@@ -523,3 +528,89 @@ def test_the_json_of_a_case_built_without_validation_is_refused_like_the_case() 
     unchecked = stalkrisk.Case.model_construct(**parts)
 
     assert problems(case_json(unchecked)) == problems(unchecked)
+
+
+# --- the command line: unusable streams, a byte-order mark, offsets with FHIR ------------
+
+
+def _command(redirections: str, *argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """``python -m stalkrisk ARGV`` run by the shell with ``redirections`` applied."""
+    words = " ".join(shlex.quote(word) for word in (sys.executable, "-m", "stalkrisk", *argv))
+    return subprocess.run(
+        f"{words} {redirections}",
+        shell=True,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _case_file(tmp_path: Path, data: dict[str, Any]) -> str:
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return str(path)
+
+
+def test_a_closed_standard_input_exits_2_with_one_line() -> None:
+    done = _command("<&-", "assess", "-")
+
+    assert done.returncode == 2
+    assert done.stderr == "stalkrisk: cannot read standard input (it is closed)\n"
+
+
+def test_a_closed_standard_output_exits_2_with_one_line(tmp_path: Path) -> None:
+    done = _command(">&-", "assess", _case_file(tmp_path, case(contact("c1", 0, "gift"))))
+
+    assert done.returncode == 2
+    assert done.stderr == "stalkrisk: cannot write to standard output (it is closed)\n"
+
+
+def test_a_full_disk_on_standard_output_exits_2_with_one_line(tmp_path: Path) -> None:
+    done = _command("> /dev/full", "assess", _case_file(tmp_path, case(contact("c1", 0, "gift"))))
+
+    assert done.returncode == 2
+    assert done.stderr == "stalkrisk: cannot write to standard output (No space left on device)\n"
+
+
+def test_a_closed_standard_error_keeps_the_exit_code_of_an_invalid_case() -> None:
+    done = _command("2>&-", "assess", "-", stdin='{"client": {}}')
+
+    assert done.returncode == 2
+
+
+def test_a_closed_standard_error_does_not_stop_an_assessment(tmp_path: Path) -> None:
+    done = _command("2>&-", "assess", _case_file(tmp_path, case(contact("c1", 0, "gift"))))
+
+    assert done.returncode == 0
+    assert done.stdout.startswith("Recommendation: reflective")
+
+
+def test_the_command_line_reads_a_case_file_with_a_byte_order_mark(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(case(contact("c1", 0, "gift"))), encoding="utf-8-sig")
+
+    code = main(["assess", str(path)])
+
+    assert code == 0
+    assert capsys.readouterr().out.startswith("Recommendation: reflective")
+
+
+def test_an_offset_beyond_14_hours_with_format_fhir_is_an_invalid_case(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = case(contact("c1", 0, "threat"))
+    data["assessed_at"] = "2025-01-08T09:00:00+15:00"
+
+    code = main(["assess", _case_file(tmp_path, data), "--format", "fhir"])
+
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert err.splitlines() == [
+        "stalkrisk: invalid case (1 problem)",
+        "  assessed_at: has a UTC offset beyond ±14:00, which no time zone uses [utc_offset]",
+    ]

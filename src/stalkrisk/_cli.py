@@ -1,12 +1,17 @@
 """The ``stalkrisk`` command.
 
 Exit codes: 0 ok, 1 internal error, 2 invalid input (the message names the JSON
-path or the rule-pack field, one problem per line, and never quotes case text).
+path or the rule-pack field, one problem per line, and never quotes case text)
+or a standard stream that cannot be used: standard input closed or unreadable,
+standard output closed or failing (a full disk).  Both are for the user to fix;
+1 is kept for faults of the program.  A closed standard error only silences the
+messages; the exit code still tells.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
@@ -45,15 +50,30 @@ class _InvalidInput(Exception):
     """Input the user can fix; the message is safe to print."""
 
 
+def _why(error: Exception) -> str:
+    """Why a standard stream failed, in words safe to print."""
+    if isinstance(error, UnicodeError):
+        return "its encoding cannot represent the text; set PYTHONIOENCODING=utf-8"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return "it is closed"
+
+
 def _read_input(source: str) -> str:
+    # utf-8-sig: a byte-order mark, as some Windows editors write, is dropped.
     if source == "-":
-        stream = getattr(sys.stdin, "buffer", None)  # a text-only stand-in has none
+        stdin = sys.stdin
+        if stdin is None:  # Python sets None when the process starts without it
+            raise _InvalidInput("cannot read standard input (it is closed)")
+        stream = getattr(stdin, "buffer", None)  # a text-only stand-in has none
         try:
-            return stream.read().decode("utf-8") if stream is not None else sys.stdin.read()
+            return stream.read().decode("utf-8-sig") if stream is not None else stdin.read()
         except UnicodeDecodeError:
             raise _InvalidInput("standard input is not UTF-8 text") from None
+        except (OSError, ValueError) as error:
+            raise _InvalidInput(f"cannot read standard input ({_why(error)})") from None
     try:
-        return Path(source).read_text(encoding="utf-8")
+        return Path(source).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise _InvalidInput(f"{source}: no such file") from None
     except IsADirectoryError:
@@ -175,7 +195,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stalkrisk",
         description="Graded, explained recommendations for clinicians stalked by a client.",
-        epilog="Exit codes: 0 ok, 1 internal error, 2 invalid input.",
+        epilog=(
+            "Exit codes: 0 ok, 1 internal error, 2 invalid input or a standard stream "
+            "that cannot be read or written."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"stalkrisk {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -233,33 +256,73 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _say(message: str) -> None:
+    """Write ``message`` to standard error if it can be written; the exit code tells anyway."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    try:
+        stream.write(message + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        _discard(stream)
+
+
+def _discard(stream: TextIO | None) -> None:
+    # Later writes, and Python's flush at exit, then go nowhere instead of failing again.
+    if stream is None:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass  # not a real file (a test's capture): nothing is left to flush at exit
+
+
+def _write_output(text: str) -> int:
+    stdout = sys.stdout
+    if stdout is None:  # Python sets None when the process starts without it
+        _say("stalkrisk: cannot write to standard output (it is closed)")
+        return EXIT_INVALID
+    try:
+        stdout.write(text)
+        stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`stalkrisk rules | head`): not an error of ours.
+        _discard(stdout)
+        return EXIT_OK
+    except (OSError, ValueError) as error:
+        _discard(stdout)
+        _say(f"stalkrisk: cannot write to standard output ({_why(error)})")
+        return EXIT_INVALID
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
-    out, err = sys.stdout, sys.stderr
+    # The output is written only once the command has succeeded, so that a failure
+    # to write it is told apart from a failure to make it.
+    out = io.StringIO()
     try:
         code: int = args.run(args, out)
-        return code
-    except BrokenPipeError:
-        # The reader went away (`stalkrisk rules | head`): not an error of ours.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
     except CaseValidationError as error:
         count = len(error.problems)
-        err.write(f"stalkrisk: invalid case ({count} problem{'s' if count != 1 else ''})\n")
-        for problem in error.problems:
-            err.write(f"  {problem}\n")
+        lines = [f"stalkrisk: invalid case ({count} problem{'s' if count != 1 else ''})"]
+        _say("\n".join(lines + [f"  {problem}" for problem in error.problems]))
         return EXIT_INVALID
     except (RulePackError, _InvalidInput) as error:
-        err.write(f"stalkrisk: {error}\n")
+        _say(f"stalkrisk: {error}")
         return EXIT_INVALID
     except EngineError as error:
-        err.write(f"stalkrisk: internal error: {error}\n")
+        _say(f"stalkrisk: internal error: {error}")
         return EXIT_INTERNAL
     except Exception as error:
-        err.write(f"stalkrisk: internal error ({type(error).__name__}); please report it\n")
+        _say(f"stalkrisk: internal error ({type(error).__name__}); please report it")
         return EXIT_INTERNAL
+    written = _write_output(out.getvalue())
+    return code if written == EXIT_OK else written
 
 
 if __name__ == "__main__":
