@@ -524,6 +524,9 @@ _TOO_DEEP = Problem(
 
 # Errors whose path ends in a key the input chose, not in a field name.
 _KEY_ERRORS = frozenset({"extra_forbidden", "invalid_key"})
+# A key shaped like an identifier is safe to name in a path; any other key may be
+# clinical text pasted in the wrong place.
+_nameable = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}").fullmatch
 
 
 def _problems(error: ValidationError) -> list[Problem]:
@@ -592,9 +595,10 @@ def _encode(encoder: json.JSONEncoder, data: object, what: str) -> str:
 def case_json(data: str | bytes | Mapping[str, Any] | Case) -> str | bytes:
     """The JSON text of any accepted case input, not yet validated.
 
-    A mapping goes through JSON so that it and its JSON text validate alike.
-    Raises :class:`CaseValidationError` for a mapping that is not JSON or an
-    input of another type.
+    A mapping goes through JSON so that it and its JSON text validate alike; so
+    does a Case that skipped validation (``model_construct``), read from its
+    attributes.  Raises :class:`CaseValidationError` for a mapping that is not
+    JSON or an input of another type.
     """
     if isinstance(data, Case):
         if not _is_validated(data):
@@ -616,8 +620,10 @@ def case_json(data: str | bytes | Mapping[str, Any] | Case) -> str | bytes:
 def parse_case(data: str | bytes | Mapping[str, Any] | Case) -> Case:
     """Validate a case from JSON text, bytes or a mapping.
 
-    Raises :class:`CaseValidationError` listing every problem with its JSON
-    path; messages never quote the input.
+    A validated :class:`Case` is returned as it is; one that skipped validation
+    (``model_construct``, ``model_copy(update=...)``) is validated from its
+    attributes.  Raises :class:`CaseValidationError` listing every problem with
+    its JSON path; messages never quote the input.
     """
     if isinstance(data, Case) and _is_validated(data):
         return data
@@ -676,7 +682,6 @@ class _Members(list[tuple[str, Any]]):
     """A JSON object's members in their order, with any repeated key kept."""
 
 
-_nameable = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}").fullmatch
 _REPEATED = "duplicate_key"
 
 
