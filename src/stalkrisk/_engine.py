@@ -6,49 +6,82 @@ the engine's compiled core, ``durable_rules_engine``, directly, and keeps every
 guard in one place:
 
 * no ``Host`` at all, so no background dispatch threads and no timers; the
-  actions a fact triggers are read back synchronously, in the calling thread,
-  right after it is asserted (hazards 1 and 9);
+  actions a fact triggers are read back synchronously right after it is
+  asserted (hazards 1 and 9);
 * one process-wide lock, so at most one engine session is open at any time and
   sessions are always deleted in the reverse order of creation;
 * a sentinel fact asserted first in every session, whose rule must fire, so an
-  action has run before the session is deleted (hazard 2);
+  action has started before the session is deleted (hazard 2); a session in
+  which it never started is not deleted but swept later (deferred deletion);
+* engine work asked for by the main thread runs on the adapter's own engine
+  thread, where no signal handler can raise: a Ctrl-C or a ``SIGALRM`` timeout
+  interrupts the caller's wait, never a session half-way (hazard 10);
+* the lock is taken around ``fork()`` and rebuilt in the child (hazard 11);
 * rules are single-fact conditions on constants; no joins (hazard 3);
-* facts are asserted one by one, never in batches (hazard 5), carry no ``id``
-  property (hazard 4), and hold only numbers and strings (hazard 6);
+* facts are asserted one by one, never in batches (hazard 5), carry an ``id``
+  the adapter picks so that no two facts of a session share an engine hash
+  (hazard 4), and hold only numbers and strings, numbers written in a form the
+  engine's parser reads (hazards 6 and 12);
 * a duplicate or deferred fact, or any engine error, is an :class:`EngineError`
-  (fail closed); session ids come from a process-wide counter (hazard 8).
+  (fail closed); session ids come from a process-wide counter, and a ruleset
+  never holds more sessions than the engine allows (hazard 8).
 """
 
 from __future__ import annotations
 
+import _thread
+import contextlib
 import itertools
 import json
+import math
+import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import durable_rules_engine as _core  # type: ignore[import-not-found]
 
 from ._exceptions import EngineError
 from ._rulepack import AllOf, AnyOf, Comparison, Condition
 
-__all__ = ["CompiledRuleset", "EngineRule", "Firing", "Session", "compile_ruleset", "open_sessions"]
+__all__ = [
+    "CompiledRuleset",
+    "EngineRule",
+    "Firing",
+    "Session",
+    "compile_ruleset",
+    "open_sessions",
+    "release_ruleset",
+    "run",
+    "undeleted_sessions",
+]
+
+T = TypeVar("T")
 
 _SENTINEL_RULE = "sentinel"
 _SENTINEL_FACT: dict[str, Any] = {"$begin": 1}
+# A session whose sentinel never started is swept with this fact, whose no-op
+# rule starts an action and so makes deleting the session safe.
+_SWEEP_RULE = "sweep"
+_SWEEP_FACT: dict[str, Any] = {"$sweep": 1}
 _OPERATORS = {"ne": "$neq", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 # Result codes of the engine's assert_fact (durable-rules src/rules/rules.h).
 _OK, _NOT_HANDLED, _OBSERVED, _DEFERRED = 0, 1, 2, 3
-# Compact and without the circular-reference walk: facts are flat by construction.
-_ENCODER = json.JSONEncoder(check_circular=False, separators=(",", ":"))
+# The engine allows 1,024 sessions per ruleset and crashes past that; the
+# adapter opens one at a time, so this bounds the ones it could not delete.
+_MAX_UNDELETED = 512
+# The engine reads integers with atoll: anything wider than 64 bits overflows.
+_INT_BOUND = 2**63
 
 
 class _Native:
     """The engine functions this adapter calls, in one place (tests replace them)."""
 
     create_ruleset = staticmethod(_core.create_ruleset)
+    delete_ruleset = staticmethod(_core.delete_ruleset)
     assert_fact = staticmethod(_core.assert_fact)
     start_action_for_state = staticmethod(_core.start_action_for_state)
     complete_and_start_action = staticmethod(_core.complete_and_start_action)
@@ -57,15 +90,236 @@ class _Native:
 
 
 _NATIVE = _Native()
-_LOCK = threading.RLock()
 _SESSION_IDS = itertools.count(1)
 _REGISTRY: dict[str, CompiledRuleset] = {}
-_open_sessions = 0
+
+
+class _State:
+    """What a fork must rebuild: the lock, the engine thread and its queue."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        # A deque and a wake-up lock hand work over about twice as fast as a queue.
+        self.jobs: deque[_Job[Any]] = deque()
+        self.wake = _thread.allocate_lock()
+        self.thread: threading.Thread | None = None
+        self.open_sessions = 0
+
+
+_STATE = _State()
 
 
 def open_sessions() -> int:
     """How many engine sessions are open right now (0 or 1)."""
-    return _open_sessions
+    return _STATE.open_sessions
+
+
+def undeleted_sessions() -> int:
+    """Sessions left in the engine because deleting them was not yet safe (normally 0)."""
+    with _STATE.lock:
+        return sum(len(r._undeleted) for r in _REGISTRY.values())
+
+
+# --- forking ------------------------------------------------------------------------
+
+
+def _before_fork() -> None:
+    # Fork only between sessions, so the child's copy of the engine is consistent.
+    _STATE.lock.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    _STATE.lock.release()
+
+
+def _after_fork_in_child() -> None:
+    # The child has only the forking thread: a fresh lock, queue and engine thread.
+    global _STATE
+    _STATE = _State()
+
+
+os.register_at_fork(
+    before=_before_fork,
+    after_in_parent=_after_fork_in_parent,
+    after_in_child=_after_fork_in_child,
+)
+
+
+# --- the engine thread --------------------------------------------------------------
+
+
+class _Job(Generic[T]):
+    """One piece of engine work handed to the engine thread, and its outcome."""
+
+    __slots__ = ("done", "error", "finished", "result", "work")
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self.work = work
+        self.result: T | None = None
+        self.error: BaseException | None = None
+        self.finished = False
+        self.done = _thread.allocate_lock()
+        self.done.acquire()
+
+
+def _serve(state: _State) -> None:
+    jobs, wake = state.jobs, state.wake
+    while True:
+        wake.acquire()
+        while jobs:
+            job = jobs.popleft()
+            try:
+                with state.lock:
+                    job.result = job.work()
+            except BaseException as error:
+                job.error = error
+            finally:
+                job.finished = True
+                job.done.release()
+
+
+def _submit(job: _Job[Any]) -> None:
+    state = _STATE
+    if state.thread is None:
+        with state.lock:
+            if state.thread is None:
+                state.wake.acquire()
+                state.thread = threading.Thread(
+                    target=_serve, args=(state,), name="stalkrisk-engine", daemon=True
+                )
+                state.thread.start()
+    state.jobs.append(job)
+    # The engine thread drains every queued job after each wake-up, so a wake-up
+    # that is already pending is enough.
+    with contextlib.suppress(RuntimeError):
+        state.wake.release()
+
+
+def run(work: Callable[[], T]) -> T:
+    """Run ``work`` under the engine lock, where no signal handler can interrupt it.
+
+    Python runs signal handlers only in the main thread, between bytecodes; an
+    exception raised there in the middle of a session would leave the engine in
+    a state that crashes it (hazard 10).  So the main thread hands the work to
+    the engine thread and waits; if the wait is interrupted, it waits for the
+    work to finish (the session is then deleted) and re-raises the interrupt
+    unchanged.  Other threads never run signal handlers and call ``work``
+    directly.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        with _STATE.lock:
+            return work()
+    job = _Job(work)
+    _submit(job)
+    interrupt: BaseException | None = None
+    # `finished`, not the lock, decides: an interrupt can land just after the
+    # lock was taken, and taking it again would then wait for ever.
+    while not job.finished:
+        try:
+            job.done.acquire()
+        except BaseException as error:  # re-raised once the work is done
+            interrupt = interrupt or error
+    if interrupt is not None:
+        raise interrupt
+    if job.error is not None:
+        raise job.error
+    return job.result  # type: ignore[return-value]
+
+
+# --- encoding -----------------------------------------------------------------------
+
+
+def _number(value: int | float) -> str:
+    """``value`` as the engine's JSON parser reads it.
+
+    The parser takes an exponent only after a fraction (``1.0e-05``, never
+    ``1e-05``) and reads integers with ``atoll``, so bare exponents get a
+    fraction and out-of-range values are refused rather than misread.
+    """
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        if not -_INT_BOUND < value < _INT_BOUND:
+            raise ValueError("integer out of the engine's 64-bit range")
+        return int.__repr__(value)
+    if not math.isfinite(value):
+        raise ValueError("not a finite number")
+    text = float.__repr__(value)
+    mantissa, exponent, power = text.partition("e")
+    if exponent and "." not in mantissa:
+        return f"{mantissa}.0e{power}"
+    return text
+
+
+_STRINGS: dict[str, str] = {}
+
+
+def _string(value: str) -> str:
+    # Keys and enum values recur in every fact: encode each once.
+    encoded = _STRINGS.get(value)
+    if encoded is None:
+        encoded = json.dumps(value)
+        if len(_STRINGS) < 4096:
+            _STRINGS[value] = encoded
+    return encoded
+
+
+def _json(value: Any) -> str:
+    """Compact JSON with every number in the engine's form (facts and rulesets)."""
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if kind is float:
+        text = float.__repr__(value)
+        # The common case needs no check beyond this: no exponent, finite.
+        return text if "e" not in text and "n" not in text else _number(value)
+    if kind is int or isinstance(value, bool | int | float):
+        return _number(value)
+    if isinstance(value, Mapping):
+        return "{" + ",".join([f"{_string(k)}:{_json(v)}" for k, v in value.items()]) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join([_json(item) for item in value]) + "]"
+    if isinstance(value, str):
+        return _string(str(value))
+    raise TypeError(f"cannot send {type(value).__name__} to the engine")
+
+
+def _engine_hash(text: str) -> int:
+    # The engine's fnv1Hash32 (src/rules/state.c): FNV-1a over the bytes, 32 bits.
+    value = 0x811C9DC5
+    for byte in text.encode():
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
+
+
+class _FactIds:
+    """Fact ids whose engine hashes are pairwise distinct.
+
+    The engine finds a fact by the 32-bit hash of its id (or of its content)
+    without comparing the ids themselves, so two facts whose hashes collide
+    would be one fact: the second one "observed" and its rules lost.  Handing
+    out ids from this list, one per fact of a session, makes that impossible.
+    """
+
+    def __init__(self) -> None:
+        self._ids: list[str] = []
+        self._hashes: set[int] = set()
+        self._next = itertools.count()
+        self._lock = threading.Lock()
+
+    def first(self, count: int) -> list[str]:
+        if len(self._ids) < count:
+            with self._lock:
+                while len(self._ids) < count:
+                    candidate = f"f{next(self._next)}"
+                    digest = _engine_hash(candidate)
+                    if digest not in self._hashes:
+                        self._hashes.add(digest)
+                        self._ids.append(candidate)
+        return self._ids
+
+
+_FACT_IDS = _FactIds()
 
 
 @dataclass(frozen=True)
@@ -105,7 +359,8 @@ def _compile_condition(condition: Condition) -> dict[str, Any]:
         return {"$and": [_compile_condition(item) for item in condition.items]}
     if isinstance(condition, AnyOf):
         return {"$or": [_compile_condition(item) for item in condition.items]}
-    assert isinstance(condition, Comparison)
+    if not isinstance(condition, Comparison):
+        raise TypeError(f"not a condition: {type(condition).__name__}")
     value = _engine_value(condition.value)
     if condition.op == "eq":
         return {condition.field: value}
@@ -115,11 +370,16 @@ def _compile_condition(condition: Condition) -> dict[str, Any]:
 class Session:
     """One open engine session; facts are asserted one at a time."""
 
-    def __init__(self, ruleset: CompiledRuleset, sid: str) -> None:
+    def __init__(self, ruleset: CompiledRuleset, handle: int, sid: str) -> None:
         self._ruleset = ruleset
+        self._handle = handle
         self.sid = sid
         self.firings: list[Firing] = []
         self._seen: set[tuple[str, str, int]] = set()
+        self._asserted = 0
+        # True once an action has started in this session: only then is
+        # deleting it safe (hazard 2).
+        self.started = False
 
     def record(self, name: str, kind: str, index: int) -> None:
         """Keep the firing of engine rule ``name`` on the fact ``kind``/``index``, once.
@@ -138,9 +398,15 @@ class Session:
         """Assert one flat fact and read back every rule it fires, synchronously."""
         if "id" in fact or "sid" in fact:
             raise self._fail("a fact must not carry 'id' or 'sid'")
-        handle = self._ruleset.handle
+        fact_id = _FACT_IDS.first(self._asserted + 1)[self._asserted]
+        self._asserted += 1
         try:
-            code, state = _NATIVE.assert_fact(handle, _ENCODER.encode({**fact, "sid": self.sid}))
+            text = _json({**fact, "sid": self.sid, "id": fact_id})
+        except (TypeError, ValueError) as error:
+            raise self._fail(f"a fact cannot be sent to the engine ({error})") from None
+        handle = self._handle
+        try:
+            code, state = _NATIVE.assert_fact(handle, text)
         except Exception as error:
             raise self._fail(f"the engine failed ({type(error).__name__})") from None
         if code == _NOT_HANDLED:
@@ -152,6 +418,7 @@ class Session:
         kind, index = str(fact.get("kind", "sentinel")), int(fact.get("index", 0))
         try:
             started = _NATIVE.start_action_for_state(handle, state)
+            self.started = self.started or bool(started)
             actions = started[1] if started else None
             while actions:
                 # One action per result, `{"<rule name>":{"m":{<this fact>}}}`; every
@@ -165,27 +432,67 @@ class Session:
 
 
 class CompiledRuleset:
-    """A rule pack registered with the engine under a name unique to its content."""
+    """A rule pack registered with the engine under a name unique to its content.
+
+    Every method that touches the engine expects the engine lock to be held:
+    call it through :func:`run`.
+    """
 
     def __init__(self, name: str, pack: str, rules: Sequence[EngineRule]) -> None:
         self.name = name
         self.pack = pack
         self._by_name = {f"r{position}": rule.rule_id for position, rule in enumerate(rules)}
-        definition: dict[str, Any] = {_SENTINEL_RULE: {"all": [{"m": _SENTINEL_FACT}]}}
+        definition: dict[str, Any] = {
+            _SENTINEL_RULE: {"all": [{"m": _SENTINEL_FACT}]},
+            _SWEEP_RULE: {"all": [{"m": _SWEEP_FACT}]},
+        }
         for position, rule in enumerate(rules):
             condition = {"$and": [{"kind": rule.kind}, _compile_condition(rule.when)]}
             definition[f"r{position}"] = {"all": [{"m": condition}]}
         try:
-            self.handle: int = _NATIVE.create_ruleset(name, json.dumps(definition))
-        except Exception as error:
+            self._definition = _json(definition)
+        except (TypeError, ValueError) as error:
             raise EngineError(
-                f"the engine refused the ruleset ({type(error).__name__})", rule_pack=pack
+                f"a rule cannot be sent to the engine ({error})", rule_pack=pack
             ) from None
+        self._handle: int | None = None
+        # Sessions not deleted yet, swept before the next one opens; True once an
+        # action has started in it, so that deleting it is safe.
+        self._undeleted: dict[str, bool] = {}
+        self._open()
+
+    def _open(self) -> int:
+        if self._handle is None:
+            try:
+                self._handle = int(_NATIVE.create_ruleset(self.name, self._definition))
+            except Exception as error:
+                raise EngineError(
+                    f"the engine refused the ruleset ({type(error).__name__})", rule_pack=self.pack
+                ) from None
+        return self._handle
+
+    @property
+    def handle(self) -> int:
+        """The engine's handle, registering the ruleset again if it was closed."""
+        return self._open()
+
+    def close(self) -> None:
+        """Free the engine's ruleset; the next session registers it again."""
+        if self._handle is not None:
+            handle, self._handle = self._handle, None
+            self._undeleted.clear()  # their memory goes with the ruleset's pools
+            try:
+                _NATIVE.delete_ruleset(handle)
+            except Exception as error:
+                raise EngineError(
+                    f"the engine could not free the ruleset ({type(error).__name__})",
+                    rule_pack=self.pack,
+                ) from None
 
     def firing(self, name: str, kind: str, index: int) -> Firing:
         """The firing an engine action result stands for; unknown names fail closed."""
-        if name == _SENTINEL_RULE:
-            return Firing(_SENTINEL_RULE, "sentinel", 0)
+        if name in (_SENTINEL_RULE, _SWEEP_RULE):
+            return Firing(name, name, 0)
         rule_id = self._by_name.get(name)
         if rule_id is None:
             raise EngineError(f"the engine reported an unknown rule {name!r}", rule_pack=self.pack)
@@ -193,11 +500,18 @@ class CompiledRuleset:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """Open a session, assert the sentinel, and always delete the session."""
-        global _open_sessions
-        with _LOCK:
-            session = Session(self, f"stalkrisk-{next(_SESSION_IDS)}")
-            _open_sessions += 1
+        """Open a session, assert the sentinel, and always end the session safely."""
+        with _STATE.lock:
+            handle = self.handle
+            self._sweep(handle)
+            if len(self._undeleted) >= _MAX_UNDELETED:
+                raise EngineError(
+                    f"{len(self._undeleted)} engine sessions could not be deleted safely; "
+                    "restart the process",
+                    rule_pack=self.pack,
+                )
+            session = Session(self, handle, f"stalkrisk-{next(_SESSION_IDS)}")
+            _STATE.open_sessions += 1
             try:
                 session.assert_fact(_SENTINEL_FACT)
                 if [f.rule_id for f in session.firings] != [_SENTINEL_RULE]:
@@ -205,23 +519,46 @@ class CompiledRuleset:
                 session.firings.clear()
                 yield session
             except BaseException:
-                # The first error is the one to report; deleting is best effort now.
-                self._delete(session.sid, quiet=True)
+                # The first error is the one to report; ending is best effort now.
+                self._end(session, quiet=True)
                 raise
             else:
-                self._delete(session.sid, quiet=False)
+                self._end(session, quiet=False)
             finally:
-                _open_sessions -= 1
+                _STATE.open_sessions -= 1
 
-    def _delete(self, sid: str, *, quiet: bool) -> None:
+    def _end(self, session: Session, *, quiet: bool) -> None:
+        if not session.started:
+            # No action ever started: deleting now could free uninitialised memory.
+            self._undeleted[session.sid] = False
+            if quiet:
+                return
+            raise EngineError("a session could not be deleted safely", rule_pack=self.pack)
         try:
-            _NATIVE.delete_state(self.handle, sid)
+            _NATIVE.delete_state(session._handle, session.sid)
         except Exception as error:
+            self._undeleted[session.sid] = True
             if not quiet:
                 raise EngineError(
                     f"the engine could not delete a session ({type(error).__name__})",
                     rule_pack=self.pack,
                 ) from None
+
+    def _sweep(self, handle: int) -> None:
+        """Delete the sessions left undeleted, first starting an action where none ran."""
+        for sid, started in list(self._undeleted.items()):
+            try:
+                if not started:
+                    # A fresh id: the sweep fact of an earlier attempt may be stored.
+                    fact = {**_SWEEP_FACT, "sid": sid, "id": f"sweep-{next(_SESSION_IDS)}"}
+                    code, state = _NATIVE.assert_fact(handle, _json(fact))
+                    if code != _OK or not _NATIVE.start_action_for_state(handle, state):
+                        continue
+                    self._undeleted[sid] = True
+                _NATIVE.delete_state(handle, sid)
+            except Exception:
+                continue
+            del self._undeleted[sid]
 
     def session_exists(self, sid: str) -> bool:
         """Whether the engine still holds state for ``sid`` (for tests and diagnostics)."""
@@ -234,9 +571,23 @@ class CompiledRuleset:
 
 def compile_ruleset(name: str, pack: str, rules: Sequence[EngineRule]) -> CompiledRuleset:
     """Register ``rules`` under ``name`` once; later calls with the same name reuse it."""
-    with _LOCK:
+
+    def register() -> CompiledRuleset:
         compiled = _REGISTRY.get(name)
         if compiled is None:
             compiled = CompiledRuleset(name, pack, rules)
             _REGISTRY[name] = compiled
         return compiled
+
+    return run(register)
+
+
+def release_ruleset(name: str) -> None:
+    """Forget and free the ruleset registered under ``name`` (no-op if there is none)."""
+
+    def release() -> None:
+        compiled = _REGISTRY.pop(name, None)
+        if compiled is not None:
+            compiled.close()
+
+    run(release)

@@ -8,7 +8,7 @@ from typing import Any
 
 from ._assessment import Action, Assessment, RaiseIf, RulePackInfo
 from ._case import Case, Relationship
-from ._engine import CompiledRuleset, EngineRule, Firing, compile_ruleset
+from ._engine import CompiledRuleset, EngineRule, Firing, compile_ruleset, run
 from ._features import (
     ELEMENTS,
     MICROSECONDS_PER_DAY,
@@ -70,27 +70,35 @@ def _run_engine(
     values = features.values
     case_fact: dict[str, int | float | str] = {"kind": "case", "index": 0}
     case_fact.update({name: values[name] for name in read["case"]})
-    with ruleset.session() as session:
-        for episode in features.episodes:
-            fields = episode.values()
-            episode_fact: dict[str, int | float | str] = {"kind": "episode", "index": episode.index}
-            episode_fact.update({name: fields[name] for name in read["episode"]})
-            session.assert_fact(episode_fact)
-        session.assert_fact(case_fact)
-        present = dict.fromkeys(ELEMENTS, False)
-        for firing in session.firings:
-            element = pack.rule(firing.rule_id).element
-            if element is not None:
-                present[element] = True
-        grade_fact: dict[str, int | float | str] = {"kind": "grade", "index": 0}
-        grade_fact.update(
-            {
-                name: int(present[name]) if name in present else values[name]
-                for name in read["grade"]
-            }
-        )
-        session.assert_fact(grade_fact)
-        return list(session.firings), present
+
+    def work() -> tuple[list[Firing], dict[str, bool]]:
+        with ruleset.session() as session:
+            for episode in features.episodes:
+                fields = episode.values()
+                episode_fact: dict[str, int | float | str] = {
+                    "kind": "episode",
+                    "index": episode.index,
+                }
+                episode_fact.update({name: fields[name] for name in read["episode"]})
+                session.assert_fact(episode_fact)
+            session.assert_fact(case_fact)
+            present = dict.fromkeys(ELEMENTS, False)
+            for firing in session.firings:
+                element = pack.rule(firing.rule_id).element
+                if element is not None:
+                    present[element] = True
+            grade_fact: dict[str, int | float | str] = {"kind": "grade", "index": 0}
+            grade_fact.update(
+                {
+                    name: int(present[name]) if name in present else values[name]
+                    for name in read["grade"]
+                }
+            )
+            session.assert_fact(grade_fact)
+            return list(session.firings), present
+
+    # Off the main thread, so that an interrupt cannot stop a session half-way.
+    return run(work)
 
 
 class _Evidence:

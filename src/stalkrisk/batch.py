@@ -38,7 +38,8 @@ from typing import TYPE_CHECKING, Any
 from ._api import assess
 from ._assessment import Assessment
 from ._case import Case, case_json, parse_case
-from ._evaluate import assessment, findings
+from ._engine import run
+from ._evaluate import Findings, assessment, findings
 from ._exceptions import CaseValidationError
 from ._registry import compiled, default_rule_pack
 from ._rulepack import RulePack
@@ -130,12 +131,18 @@ def _assess_chunk(chunk: list[str | bytes | CaseValidationError], pack: RulePack
         # The caller's pack object: a worker registers it (engine ruleset and safety
         # floors) once, and never parses the pack file itself.
         valid_pack, ruleset = compiled(pack)
-        results = []
-        for case in chunk:
-            if isinstance(case, CaseValidationError):
-                raise case
-            results.append(findings(parse_case(case), valid_pack, ruleset))
-        return json.dumps(results, default=_isoformat)
+
+        def chunk_findings() -> list[Findings]:
+            results = []
+            for case in chunk:
+                if isinstance(case, CaseValidationError):
+                    raise case
+                results.append(findings(parse_case(case), valid_pack, ruleset))
+            return results
+
+        # One hand-over to the engine thread for the whole chunk, not one per case:
+        # a Ctrl-C reaches the worker too, and must not stop a session half-way.
+        return json.dumps(run(chunk_findings), default=_isoformat)
     finally:
         gc.enable()
 

@@ -256,16 +256,25 @@ def test_a_session_exists_while_it_is_open() -> None:
     assert not ruleset.session_exists(session.sid)
 
 
-def test_no_host_and_no_background_threads_are_created() -> None:
-    """Guard: the adapter never loads durable's Host, so no dispatch thread can exist."""
+def test_no_host_and_no_dispatch_threads_are_created() -> None:
+    """Guard: the adapter never loads durable's Host, so no dispatch thread can exist.
+
+    The one thread it starts is its own engine thread, which runs the main
+    thread's sessions synchronously and calls none of the engine's walkers.
+    """
     done = run_isolated(
         """
         import sys, threading
+        import durable_rules_engine as core
+        for walker in ("start_action", "assert_timers", "dispatch"):
+            if hasattr(core, walker):
+                setattr(core, walker, None)
         import stalkrisk
         from builders import case, contact
         stalkrisk.assess(case(contact("a", 0, "threat")))
         assert "durable.engine" not in sys.modules, "the Host module was imported"
-        assert threading.active_count() == 1, threading.enumerate()
+        names = sorted(t.name for t in threading.enumerate())
+        assert names == ["MainThread", "stalkrisk-engine"], names
         """
     )
 
