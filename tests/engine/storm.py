@@ -54,8 +54,8 @@ class _Ledger:
             self.deleted.add(sid)
             return result
 
-        native.assert_fact = spy_assert  # type: ignore[method-assign]
-        native.delete_state = spy_delete  # type: ignore[method-assign]
+        native.assert_fact = spy_assert
+        native.delete_state = spy_delete
 
     def left(self) -> int:
         return len(self.opened - self.deleted)

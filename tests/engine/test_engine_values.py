@@ -1,0 +1,161 @@
+"""Every value reaches the engine in a form it parses, and no two facts share an identity.
+
+The engine's JSON parser takes an exponent only after a fraction (``1e-05`` is a
+parse error, ``1.0e-05`` is not) and it finds a stored fact by a 32-bit hash of
+its id without comparing the ids, so two facts whose hashes collide are one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import stalkrisk
+from stalkrisk import _engine
+from stalkrisk._rulepack import Comparison
+
+DAY_US = 86_400_000_000
+# Day counts from 1 µs to 10,000 days, where a span, a gap or an age can fall.
+EDGES = [1 / DAY_US, 2 / DAY_US, 1e-5, 0.01, 0.5, 1.0, 7.0, 13.999999988425926, 14.0, 30.0]
+EDGES += [365.25, 3652.5, 10_000.0, 1e16, 5e-324, 1e300]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1e-05, "1.0e-05"),
+        (-1e-07, "-1.0e-07"),
+        (1e16, "1.0e+16"),
+        (1.5e-05, "1.5e-05"),
+        (0.5, "0.5"),
+        (14.0, "14.0"),
+        (True, "1"),
+        (2**63 - 1, "9223372036854775807"),
+    ],
+)
+def test_numbers_are_written_with_a_fraction_before_any_exponent(value: float, text: str) -> None:
+    assert _engine._number(value) == text
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**63), math.inf, math.nan])
+def test_numbers_the_engine_would_misread_are_refused(value: float) -> None:
+    with pytest.raises(ValueError, match=r"engine|finite"):
+        _engine._number(value)
+
+
+def _fires(threshold: float, value: float) -> bool:
+    """Whether ``value >= threshold`` fires in the real engine."""
+    rule = _engine.EngineRule("edge", "case", Comparison(field="x", op="gte", value=threshold))
+    name = f"stalkrisk_test_edge_{threshold!r}".replace(".", "_").replace("-", "m")
+    ruleset = _engine.compile_ruleset(name.replace("+", "p"), "edges", [rule])
+
+    def work() -> bool:
+        with ruleset.session() as session:
+            session.assert_fact({"kind": "case", "index": 0, "x": value})
+            return [f.rule_id for f in session.firings] == ["edge"]
+
+    return _engine.run(work)
+
+
+@pytest.mark.parametrize("edge", EDGES)
+def test_the_engine_compares_every_edge_exactly_as_python_does(edge: float) -> None:
+    below = math.nextafter(edge, -math.inf)
+    above = math.nextafter(edge, math.inf)
+
+    assert _fires(edge, edge)
+    assert _fires(edge, above)
+    assert not _fires(edge, below)
+
+
+def test_calls_864_ms_apart_with_violence_are_graded_police_and_urgent() -> None:
+    """The span is 1e-05 days, whose bare-exponent JSON the engine once refused."""
+    at = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    case = {
+        "assessed_at": (at + timedelta(days=2)).isoformat(),
+        "client": {"relationship": "former"},
+        "contacts": [
+            {"id": "a", "at": at.isoformat(), "behaviours": ["unwanted_calls"]},
+            {
+                "id": "b",
+                "at": (at + timedelta(milliseconds=864)).isoformat(),
+                "behaviours": ["unwanted_calls"],
+            },
+            {
+                "id": "c",
+                "at": (at + timedelta(days=1)).isoformat(),
+                "behaviours": ["physical_violence"],
+            },
+        ],
+    }
+
+    result = stalkrisk.assess(case)
+
+    assert result.threshold.span_days == 1e-05
+    assert result.level is stalkrisk.Level.POLICE
+    assert result.urgent
+
+
+def test_fact_ids_have_pairwise_distinct_engine_hashes() -> None:
+    ids = _engine._FACT_IDS.first(60_000)[:60_000]
+
+    assert len({_engine._engine_hash(i) for i in ids}) == len(ids) == 60_000
+
+
+def _colliding_ids() -> tuple[str, str]:
+    seen: dict[int, str] = {}
+    for n in itertools.count():
+        candidate = f"c{n}"
+        digest = _engine._engine_hash(candidate)
+        if digest in seen:
+            return seen[digest], candidate
+        seen[digest] = candidate
+    raise AssertionError("unreachable")
+
+
+def test_two_facts_whose_id_hashes_collide_are_one_fact_to_the_engine() -> None:
+    """Why the ids are chosen: the engine reports the second fact as already seen."""
+    first, second = _colliding_ids()
+    rule = _engine.EngineRule("any", "case", Comparison(field="x", op="gte", value=0))
+    ruleset = _engine.compile_ruleset("stalkrisk_test_collision", "collision", [rule])
+
+    def codes() -> list[int]:
+        with ruleset.session() as session:
+            handle = ruleset.handle
+            texts = [
+                _engine._json({"kind": "case", "x": n, "sid": session.sid, "id": fact_id})
+                for n, fact_id in enumerate((first, second))
+            ]
+            results = [_engine._NATIVE.assert_fact(handle, text) for text in texts]
+            for _, state in results:
+                # Run the actions the facts started, so the session ends cleanly.
+                if _engine._NATIVE.start_action_for_state(handle, state):
+                    while _engine._NATIVE.complete_and_start_action(handle, state):
+                        pass
+            return [code for code, _ in results]
+
+    assert _engine.run(codes) == [0, 2]
+
+
+def test_fifty_thousand_episodes_that_each_fire_a_rule_are_assessed() -> None:
+    """Their facts stay stored, so content hashes would collide (about 1 chance in 4)."""
+    start = datetime(1, 1, 1, tzinfo=UTC)
+    contacts = []
+    for n in range(50_000):
+        first = start + timedelta(days=45 * n)
+        last = first + timedelta(days=14, seconds=n % 86_400)
+        contacts.append({"id": f"a{n}", "at": first.isoformat(), "behaviours": ["following"]})
+        contacts.append({"id": f"b{n}", "at": last.isoformat(), "behaviours": ["loitering"]})
+    case = {
+        "assessed_at": (start + timedelta(days=45 * 50_000)).isoformat(),
+        "client": {"relationship": "former"},
+        "contacts": contacts,
+    }
+
+    result = stalkrisk.assess(case)
+
+    assert result.threshold.episodes == 50_000
+    assert result.elements.pattern.present
+    assert result.level is stalkrisk.Level.CONSULTATION
