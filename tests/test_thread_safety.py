@@ -53,10 +53,13 @@ def test_a_failing_rule_action_leaves_no_engine_state_and_later_calls_work(
     _, ruleset = _registry.compiled(pack)
     broken = _engine.Session.record
 
-    def failing(self: _engine.Session, firing: _engine.Firing) -> None:
-        if firing.rule_id == "grade.police.threat":
+    reached = []
+
+    def failing(self: _engine.Session, name: str, kind: str, index: int) -> None:
+        if ruleset.firing(name, kind, index).rule_id == "grade.police.threat":
+            reached.append(name)
             raise RuntimeError("broken rule action")
-        broken(self, firing)
+        broken(self, name, kind, index)
 
     threat = stalkrisk.parse_case(
         {"assessed_at": "2025-01-02T00:00:00Z", "client": {"relationship": "current"},
@@ -69,5 +72,6 @@ def test_a_failing_rule_action_leaves_no_engine_state_and_later_calls_work(
     finally:
         _engine.Session.record = broken  # type: ignore[method-assign]
 
+    assert reached, "the injected fault was never reached"
     assert _engine.open_sessions() == 0
     assert stalkrisk.assess(threat).level is stalkrisk.Level.POLICE

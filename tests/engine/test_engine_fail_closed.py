@@ -90,15 +90,20 @@ def test_an_unreadable_action_result_raises_engine_error(monkeypatch: pytest.Mon
 
 
 def test_a_recording_failure_raises_engine_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(self: _engine.Session, firing: _engine.Firing) -> None:
-        if firing.rule_id != "sentinel":
+    original = _engine.Session.record
+    reached = []
+
+    def broken(self: _engine.Session, name: str, kind: str, index: int) -> None:
+        if name != "sentinel":
+            reached.append(name)
             raise ValueError("injected action fault")
-        self.firings.append(firing)
+        original(self, name, kind, index)
 
     monkeypatch.setattr(_engine.Session, "record", broken)
 
     with pytest.raises(stalkrisk.EngineError, match="a rule action failed"):
         assess(*THREAT)
+    assert reached, "the injected fault was never reached"
     assert _engine.open_sessions() == 0
 
 
