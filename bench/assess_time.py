@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import threading
 import time
 
 from performance import make_case
 
 import stalkrisk
-from stalkrisk import _evaluate, _registry
+from stalkrisk import _engine, _evaluate, _registry
 
 
 def measure(label: str, case: stalkrisk.Case, repeat: int) -> None:
@@ -43,6 +44,7 @@ def engine_costs(repeat: int) -> None:
     """The adapter's own cost: an empty session (sentinel + delete) and one more fact."""
     _, ruleset = _registry.compiled(stalkrisk.default_rule_pack())
     empty, unmatched = [], []
+    # Sessions straight from this thread, as the engine thread opens them.
     for _ in range(repeat):
         t0 = time.perf_counter()
         with ruleset.session():
@@ -68,6 +70,42 @@ def engine_costs(repeat: int) -> None:
         print(f"{label:<40} median={statistics.median(samples) * 1e6:7.1f} µs")
 
 
+def handoff(repeat: int) -> None:
+    """What running the main thread's sessions on the engine thread costs.
+
+    The same calls from the main thread (handed over) and from another thread
+    (run in place), in one run, and the bare hand-over of an empty job.
+    """
+    case = stalkrisk.example_case()
+    stalkrisk.assess(case)
+
+    def median_call() -> float:
+        samples = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            stalkrisk.assess(case)
+            samples.append(time.perf_counter() - t0)
+        return statistics.median(samples)
+
+    main = median_call()
+    other: list[float] = []
+    thread = threading.Thread(target=lambda: other.append(median_call()))
+    thread.start()
+    thread.join()
+    empty = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        _engine.run(lambda: None)
+        empty.append(time.perf_counter() - t0)
+    print(
+        f"{'example from the main thread':<40} median={main * 1e6:7.1f} µs\n"
+        f"{'example from another thread':<40} median={other[0] * 1e6:7.1f} µs "
+        f"(main/other = {main / other[0]:.2f})\n"
+        f"{'empty hand-over to the engine thread':<40} "
+        f"median={statistics.median(empty) * 1e6:7.1f} µs"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=200)
@@ -75,6 +113,7 @@ def main() -> None:
     measure("bundled example", stalkrisk.example_case(), args.repeat)
     measure("1,000-contact case", make_case(1_000), max(args.repeat // 10, 10))
     engine_costs(args.repeat * 5)
+    handoff(args.repeat * 5)
 
 
 if __name__ == "__main__":
