@@ -478,6 +478,9 @@ class CompiledRuleset:
 
     def close(self) -> None:
         """Free the engine's ruleset; the next session registers it again."""
+        run(self._close)
+
+    def _close(self) -> None:
         if self._handle is not None:
             handle, self._handle = self._handle, None
             self._undeleted.clear()  # their memory goes with the ruleset's pools
@@ -588,6 +591,6 @@ def release_ruleset(name: str) -> None:
     def release() -> None:
         compiled = _REGISTRY.pop(name, None)
         if compiled is not None:
-            compiled.close()
+            compiled._close()
 
     run(release)

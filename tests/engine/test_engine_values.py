@@ -159,3 +159,18 @@ def test_fifty_thousand_episodes_that_each_fire_a_rule_are_assessed() -> None:
     assert result.threshold.episodes == 50_000
     assert result.elements.pattern.present
     assert result.level is stalkrisk.Level.CONSULTATION
+
+
+def test_a_closed_ruleset_registers_itself_again_when_used() -> None:
+    rule = _engine.EngineRule("any", "case", Comparison(field="x", op="gte", value=0))
+    ruleset = _engine.compile_ruleset("stalkrisk_test_reopen", "reopen", [rule])
+
+    def fired() -> list[str]:
+        with ruleset.session() as session:
+            session.assert_fact({"kind": "case", "index": 0, "x": 1})
+            return [f.rule_id for f in session.firings]
+
+    ruleset.close()
+    ruleset.close()  # closing twice is harmless
+
+    assert _engine.run(fired) == ["any"]
