@@ -10,6 +10,7 @@ from ._case import Case, parse_case
 from ._evaluate import evaluate
 from ._registry import compiled, default_rule_pack
 from ._rulepack import RulePack
+from ._shield import shielded
 
 __all__ = ["assess", "assess_json"]
 
@@ -36,4 +37,7 @@ def assess_json(
     data: str | bytes, *, rule_pack: RulePack | None = None, indent: int | None = 2
 ) -> str:
     """Assess a case given as JSON text and return the assessment as JSON text."""
-    return assess(data, rule_pack=rule_pack).model_dump_json(indent=indent)
+    result = assess(data, rule_pack=rule_pack)
+    # pydantic would turn an interrupt raised while it serialises (it calls the
+    # enums' Python code) into its own error; shielded, it arrives unchanged.
+    return shielded(lambda: result.model_dump_json(indent=indent))

@@ -464,22 +464,27 @@ class Case(_Model):
 
 # The Cases that passed validation, by id, held weakly.  parse_case uses these as
 # they are; a Case made any other way (model_construct, model_copy(update=...),
-# copy, unpickling) is not here and is validated again before use.
+# copy, unpickling) is not here and is validated again before use.  The weak
+# references carry no callback: Python code run while an object dies would
+# swallow an interrupt raised there ("Exception ignored"), so dead entries are
+# dropped in bulk instead, whenever the registry has doubled since the last time.
 _VALIDATED: dict[int, weakref.ref[Case]] = {}
+_PRUNE_AT = [1024]
 
 
 def _remember(case: Case) -> None:
-    key = id(case)
-
-    def forget(ref: weakref.ref[Case]) -> None:
-        # Runs while the Case dies, before its id can be reused.
-        if _VALIDATED.get(key) is ref:
-            _VALIDATED.pop(key, None)
-
-    _VALIDATED[key] = weakref.ref(case, forget)
+    global _VALIDATED
+    _VALIDATED[id(case)] = weakref.ref(case)
+    if len(_VALIDATED) >= _PRUNE_AT[0]:
+        # A copy first: other threads may add entries meanwhile (they are only
+        # validated again if lost).
+        live = {key: ref for key, ref in list(_VALIDATED.items()) if ref() is not None}
+        _VALIDATED = live
+        _PRUNE_AT[0] = max(1024, 2 * len(live))
 
 
 def _is_validated(case: Case) -> bool:
+    # A dead reference under a reused id is not this Case.
     seen = _VALIDATED.get(id(case))
     return seen is not None and seen() is case
 

@@ -14,8 +14,9 @@ guard in one place:
   action has started before the session is deleted (hazard 2); a session in
   which it never started is not deleted but swept later (deferred deletion);
 * engine work asked for by the main thread runs on the adapter's own engine
-  thread, where no signal handler can raise: a Ctrl-C or a ``SIGALRM`` timeout
-  interrupts the caller's wait, never a session half-way (hazard 10);
+  thread (``_shield.py``), where no signal handler can raise: a Ctrl-C or a
+  ``SIGALRM`` timeout interrupts the caller's wait, never a session half-way
+  (hazard 10);
 * the lock is taken around ``fork()`` and rebuilt in the child (hazard 11);
 * rules are single-fact conditions on constants; no joins (hazard 3);
 * facts are asserted one by one, never in batches (hazard 5), carry an ``id``
@@ -29,23 +30,21 @@ guard in one place:
 
 from __future__ import annotations
 
-import _thread
-import contextlib
 import itertools
 import json
 import math
 import os
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import durable_rules_engine as _core  # type: ignore[import-not-found]
 
 from ._exceptions import EngineError
 from ._rulepack import AllOf, AnyOf, Comparison, Condition
+from ._shield import shielded
 
 __all__ = [
     "CompiledRuleset",
@@ -95,14 +94,10 @@ _REGISTRY: dict[str, CompiledRuleset] = {}
 
 
 class _State:
-    """What a fork must rebuild: the lock, the engine thread and its queue."""
+    """What a fork must rebuild: the engine lock and the open-session count."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        # A deque and a wake-up lock hand work over about twice as fast as a queue.
-        self.jobs: deque[_Job[Any]] = deque()
-        self.wake = _thread.allocate_lock()
-        self.thread: threading.Thread | None = None
         self.open_sessions = 0
 
 
@@ -120,9 +115,6 @@ def undeleted_sessions() -> int:
         return sum(len(r._undeleted) for r in _REGISTRY.values())
 
 
-# --- forking ------------------------------------------------------------------------
-
-
 def _before_fork() -> None:
     # Fork only between sessions, so the child's copy of the engine is consistent.
     _STATE.lock.acquire()
@@ -133,7 +125,7 @@ def _after_fork_in_parent() -> None:
 
 
 def _after_fork_in_child() -> None:
-    # The child has only the forking thread: a fresh lock, queue and engine thread.
+    # The child has only the forking thread, and the lock is held by the parent's.
     global _STATE
     _STATE = _State()
 
@@ -145,85 +137,19 @@ os.register_at_fork(
 )
 
 
-# --- the engine thread --------------------------------------------------------------
-
-
-class _Job(Generic[T]):
-    """One piece of engine work handed to the engine thread, and its outcome."""
-
-    __slots__ = ("done", "error", "finished", "result", "work")
-
-    def __init__(self, work: Callable[[], T]) -> None:
-        self.work = work
-        self.result: T | None = None
-        self.error: BaseException | None = None
-        self.finished = False
-        self.done = _thread.allocate_lock()
-        self.done.acquire()
-
-
-def _serve(state: _State) -> None:
-    jobs, wake = state.jobs, state.wake
-    while True:
-        wake.acquire()
-        while jobs:
-            job = jobs.popleft()
-            try:
-                with state.lock:
-                    job.result = job.work()
-            except BaseException as error:
-                job.error = error
-            finally:
-                job.finished = True
-                job.done.release()
-
-
-def _submit(job: _Job[Any]) -> None:
-    state = _STATE
-    if state.thread is None:
-        with state.lock:
-            if state.thread is None:
-                state.wake.acquire()
-                state.thread = threading.Thread(
-                    target=_serve, args=(state,), name="stalkrisk-engine", daemon=True
-                )
-                state.thread.start()
-    state.jobs.append(job)
-    # The engine thread drains every queued job after each wake-up, so a wake-up
-    # that is already pending is enough.
-    with contextlib.suppress(RuntimeError):
-        state.wake.release()
-
-
 def run(work: Callable[[], T]) -> T:
     """Run ``work`` under the engine lock, where no signal handler can interrupt it.
 
-    Python runs signal handlers only in the main thread, between bytecodes; an
-    exception raised there in the middle of a session would leave the engine in
-    a state that crashes it (hazard 10).  So the main thread hands the work to
-    the engine thread and waits; if the wait is interrupted, it waits for the
-    work to finish (the session is then deleted) and re-raises the interrupt
-    unchanged.  Other threads never run signal handlers and call ``work``
-    directly.
+    An exception raised by a signal handler in the middle of a session would
+    leave the engine in a state that crashes it (hazard 10), so engine work
+    from the main thread runs on the engine thread (see ``_shield.py``).
     """
-    if threading.current_thread() is not threading.main_thread():
+
+    def locked() -> T:
         with _STATE.lock:
             return work()
-    job = _Job(work)
-    _submit(job)
-    interrupt: BaseException | None = None
-    # `finished`, not the lock, decides: an interrupt can land just after the
-    # lock was taken, and taking it again would then wait for ever.
-    while not job.finished:
-        try:
-            job.done.acquire()
-        except BaseException as error:  # re-raised once the work is done
-            interrupt = interrupt or error
-    if interrupt is not None:
-        raise interrupt
-    if job.error is not None:
-        raise job.error
-    return job.result  # type: ignore[return-value]
+
+    return shielded(locked)
 
 
 # --- encoding -----------------------------------------------------------------------

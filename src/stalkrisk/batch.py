@@ -26,6 +26,7 @@ several times cheaper than pickling whole assessments.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import json
 import os
@@ -43,6 +44,7 @@ from ._evaluate import Findings, assessment, findings
 from ._exceptions import CaseValidationError
 from ._registry import compiled, default_rule_pack
 from ._rulepack import RulePack
+from ._shield import shielded
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -72,19 +74,33 @@ def _collector_paused() -> Iterator[None]:
     still frees memory as usual.  Concurrent calls share one pause; the last
     to finish restores the state found by the first.
     """
-    global _gc_pauses, _gc_resume
-    with _GC_LOCK:
-        if _gc_pauses == 0:
-            _gc_resume = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
+    paused = [False]
+
+    def pause() -> None:
+        global _gc_pauses, _gc_resume
+        with _GC_LOCK:
+            if _gc_pauses == 0:
+                _gc_resume = gc.isenabled()
+                gc.disable()
+            _gc_pauses += 1
+            paused[0] = True
+
+    def resume() -> None:
+        global _gc_pauses
+        with _GC_LOCK:
+            if paused[0]:
+                paused[0] = False
+                _gc_pauses -= 1
+                if _gc_pauses == 0 and _gc_resume:
+                    gc.enable()
+
+    # Each step is shielded so that an interrupt cannot split the count from the
+    # collector's state; the flag says whether this call has a pause to undo.
     try:
+        shielded(pause)
         yield
     finally:
-        with _GC_LOCK:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_resume:
-                gc.enable()
+        shielded(resume)
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -162,17 +178,24 @@ def _sendable(case: CaseInput) -> str | bytes | CaseValidationError:
         return error
 
 
+def _sendable_chunk(items: list[CaseInput]) -> list[str | bytes | CaseValidationError]:
+    # pydantic would turn an interrupt raised while it serialises a Case into its
+    # own error; shielded, the caller's Ctrl-C arrives unchanged.  The caller's
+    # iterable itself is read here, in the caller's thread.
+    return shielded(lambda: [_sendable(item) for item in items])
+
+
 def _chunks(
     items: Iterable[CaseInput], size: int
 ) -> Iterator[list[str | bytes | CaseValidationError]]:
-    chunk: list[str | bytes | CaseValidationError] = []
+    chunk: list[CaseInput] = []
     for item in items:
-        chunk.append(_sendable(item))
+        chunk.append(item)
         if len(chunk) == size:
-            yield chunk
+            yield _sendable_chunk(chunk)
             chunk = []
     if chunk:
-        yield chunk
+        yield _sendable_chunk(chunk)
 
 
 def _progress(results: Iterator[Assessment], total: int | None) -> Iterator[Assessment]:
@@ -214,24 +237,79 @@ def assess_many(
         flat: Iterator[Assessment] = (assess(case, rule_pack=rule_pack) for case in cases)
         return list(_progress(flat, total) if progress else flat)
 
+    valid_pack, _ = compiled(rule_pack or default_rule_pack())
+    # The caller's iterable is read here, in the caller's thread; pool.map would
+    # have read it all up front too.
+    chunks = list(_chunks(cases, size))
+    with _collector_paused():
+        return _in_pool(count, chunks, valid_pack, total if progress else None, progress)
+
+
+def _in_pool(
+    count: int,
+    chunks: list[list[str | bytes | CaseValidationError]],
+    pack: RulePack,
+    total: int | None,
+    progress: bool,
+) -> list[Assessment]:
+    """Run the chunks on the pool from the engine thread, and wait for them.
+
+    The pool's locks are taken only there, never in the main thread, where an
+    interrupt raised between a lock's acquire and its ``with`` block would
+    leave the lock held and the kept pool stuck for good.  An interrupt of the
+    wait cancels the chunks not yet started, lets the work finish, and is then
+    raised unchanged.  (The engine thread is free meanwhile: the main thread,
+    its only other client, is waiting here; other threads run engine work in
+    place.)
+    """
+    cancelled = [False]
+
+    def cancel() -> None:
+        cancelled[0] = True  # a plain flag: the main thread takes no lock here
+
+    return shielded(
+        lambda: _run_chunks(count, chunks, pack, total, progress, cancelled),
+        on_interrupt=cancel,
+    )
+
+
+def _run_chunks(
+    count: int,
+    chunks: list[list[str | bytes | CaseValidationError]],
+    pack: RulePack,
+    total: int | None,
+    progress: bool,
+    cancelled: list[bool],
+) -> list[Assessment]:
     from concurrent.futures.process import BrokenProcessPool
 
-    valid_pack, _ = compiled(rule_pack or default_rule_pack())
     pool = _pool(count)
+    futures = []
     try:
-        with _collector_paused():
-            # Leaving early (an invalid case, an interrupt) cancels the chunks not yet started.
-            chunked = pool.map(_assess_chunk, _chunks(cases, size), _repeat(valid_pack))
-            flat = (assessment(valid_pack, found) for text in chunked for found in json.loads(text))
-            return list(_progress(flat, total) if progress else flat)
+        futures = [pool.submit(_assess_chunk, chunk, pack) for chunk in chunks]
+
+        def texts() -> Iterator[str]:
+            for future in futures:
+                # A short wait, so that a cancelled call stops within 0.1 s.
+                while not cancelled[0]:
+                    with contextlib.suppress(TimeoutError):
+                        yield future.result(timeout=0.1)
+                        break
+                if cancelled[0]:
+                    return
+
+        flat = (assessment(pack, found) for text in texts() for found in json.loads(text))
+        results = list(_progress(flat, total) if progress else flat)
+        if cancelled[0]:
+            return []
+        return results
     except BrokenProcessPool:
         _discard(count, pool)
         raise
-
-
-def _repeat(value: RulePack) -> Iterator[RulePack]:
-    while True:
-        yield value
+    finally:
+        # Leaving early (an invalid case, an interrupt) cancels the chunks not yet started.
+        for future in futures:
+            future.cancel()
 
 
 def summary(assessments: Iterable[Assessment]) -> pandas.DataFrame:

@@ -32,6 +32,14 @@ import stalkrisk
 from stalkrisk import _engine, batch, vignettes
 
 ROOT = Path(__file__).resolve().parents[2]
+TARGETS = (
+    "assess",
+    "assess_mapping",
+    "assess_json",
+    "assess_many",
+    "assess_many_pool",
+    "load_rule_pack",
+)
 
 
 class _Ledger:
@@ -61,7 +69,11 @@ class _Ledger:
         return len(self.opened - self.deleted)
 
 
+_FIRED = [0]
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
+    _FIRED[0] += 1
     raise KeyboardInterrupt
 
 
@@ -96,12 +108,15 @@ def _targets() -> dict[str, tuple[Callable[[], Any], Callable[[Any], str]]]:
         pack, result = loaded
         return json.dumps([[r.id for r in pack.rules], result.level.value, result.urgent])
 
+    mapping = case.model_dump(mode="json")
+    text = json.dumps(mapping)
+    many: Callable[[Any], str] = lambda r: json.dumps([a.model_dump_json() for a in r])  # noqa: E731
     return {
         "assess": (lambda: stalkrisk.assess(case), lambda r: r.model_dump_json()),
-        "assess_many": (
-            lambda: batch.assess_many(cases, workers=1),
-            lambda r: json.dumps([a.model_dump_json() for a in r]),
-        ),
+        "assess_mapping": (lambda: stalkrisk.assess(mapping), lambda r: r.model_dump_json()),
+        "assess_json": (lambda: stalkrisk.assess_json(text), str),
+        "assess_many": (lambda: batch.assess_many(cases, workers=1), many),
+        "assess_many_pool": (lambda: batch.assess_many(cases * 4, workers=2), many),
         "load_rule_pack": (load, graded),
     }
 
@@ -141,6 +156,9 @@ def storm(target: str, seed: int, seconds: float) -> dict[str, object]:
         "returned": returned,
         "interrupted": interrupted,
         "mismatches": mismatches + (after != expected),
+        # An interrupt raised where Python ignores exceptions (a weakref
+        # callback, a __del__) is lost: the caller's Ctrl-C did nothing.
+        "swallowed": _FIRED[0] - interrupted,
         "sessions_left": ledger.left(),
         "open_sessions": _engine.open_sessions(),
         "undeleted_sessions": _engine.undeleted_sessions(),
@@ -149,17 +167,19 @@ def storm(target: str, seed: int, seconds: float) -> dict[str, object]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--target", choices=["assess", "assess_many", "load_rule_pack"])
+    parser.add_argument("--target", choices=TARGETS)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args()
     figures = storm(args.target, args.seed, args.seconds)
+    batch.stop_workers()
     print(json.dumps(figures))
     held = (
         figures["mismatches"] == 0
         and figures["sessions_left"] == 0
         and figures["open_sessions"] == 0
         and figures["undeleted_sessions"] == 0
+        and figures["swallowed"] == 0
         and figures["interrupted"] != 0
     )
     return 0 if held else 1

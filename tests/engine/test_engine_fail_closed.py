@@ -14,6 +14,12 @@ from stalkrisk import _engine
 THREAT = (contact("a", 0, "threat"),)
 
 
+@pytest.fixture(autouse=True)
+def _pack_loaded() -> None:
+    """Faults are injected into assessments, not into the pack's load-time probes."""
+    stalkrisk.default_rule_pack()
+
+
 def _raise_on(kind: str) -> Any:
     original = _engine._NATIVE.assert_fact
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from builders import assess, contact
+from storm import TARGETS
 from subprocess_run import TESTS, describe, run_isolated
 
 import stalkrisk
@@ -23,12 +24,12 @@ STORM = Path(__file__).with_name("storm.py")
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-@pytest.mark.parametrize("target", ["assess", "assess_many", "load_rule_pack"])
+@pytest.mark.parametrize("target", TARGETS)
 def test_an_interrupt_storm_neither_crashes_nor_changes_results_nor_leaves_sessions(
     target: str, seed: int
 ) -> None:
     done = subprocess.run(
-        [sys.executable, str(STORM), "--target", target, "--seed", str(seed), "--seconds", "1.5"],
+        [sys.executable, str(STORM), "--target", target, "--seed", str(seed), "--seconds", "1"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -140,6 +141,40 @@ def test_sessions_that_cannot_be_deleted_stop_at_a_limit_with_an_engine_error() 
         assert _engine.undeleted_sessions() == _engine._MAX_UNDELETED, _engine.undeleted_sessions()
         assert any("could not be deleted safely" in e for e in errors), errors
         """
+    )
+
+    assert done.returncode == 0, describe(done)
+
+
+def test_an_interrupt_stops_a_long_batch_early_and_the_next_batch_works() -> None:
+    done = run_isolated(
+        """
+        import signal, time
+        import stalkrisk
+        from stalkrisk import batch
+        cases = [stalkrisk.example_case()] * 6000
+        batch.assess_many(cases[:8], workers=2)  # start the workers
+        started = time.monotonic()
+        batch.assess_many(cases, workers=2)
+        whole = time.monotonic() - started
+
+        def on_alarm(signum, frame):
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, whole / 5)
+        started = time.monotonic()
+        try:
+            batch.assess_many(cases, workers=2)
+        except KeyboardInterrupt:
+            stopped = time.monotonic() - started
+        else:
+            raise AssertionError("the interrupt was lost")
+        assert stopped < whole * 0.8, (stopped, whole)
+        assert len(batch.assess_many(cases[:50], workers=2)) == 50
+        batch.stop_workers()
+        """,
+        timeout=180,
     )
 
     assert done.returncode == 0, describe(done)
