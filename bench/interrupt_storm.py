@@ -2,7 +2,7 @@
 
 Runs ``tests/engine/storm.py`` for each target and seed and prints one row each:
 calls, calls that returned, calls interrupted, mismatched results, sessions left
-behind, and the exit status (a crash shows as a signal).  Exits non-zero if any
+behind, interrupts lost, and the exit status (a crash shows as a signal).  Exits non-zero if any
 run failed.  Run by hand::
 
     .venv/bin/python bench/interrupt_storm.py --seconds 20
@@ -18,7 +18,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STORM = ROOT / "tests" / "engine" / "storm.py"
-TARGETS = ("assess", "assess_many", "load_rule_pack")
+TARGETS = (
+    "assess",
+    "assess_mapping",
+    "assess_json",
+    "assess_many",
+    "assess_many_pool",
+    "load_rule_pack",
+)
 
 
 def main() -> int:
@@ -29,7 +36,7 @@ def main() -> int:
     failed = 0
     print(
         f"{'target':15} {'seed':>4} {'calls':>8} {'returned':>8} {'interrupted':>11} "
-        f"{'mismatch':>8} {'left':>5}  status"
+        f"{'mismatch':>8} {'lost':>5} {'left':>5}  status"
     )
     for target in TARGETS:
         for seed in args.seeds:
@@ -50,7 +57,8 @@ def main() -> int:
             left = f["sessions_left"] + f["undeleted_sessions"] + f["open_sessions"]
             print(
                 f"{target:15} {seed:>4} {f['calls']:>8} {f['returned']:>8} "
-                f"{f['interrupted']:>11} {f['mismatches']:>8} {left:>5}  {status}"
+                f"{f['interrupted']:>11} {f['mismatches']:>8} {f['swallowed']:>5} {left:>5}  "
+                f"{status}"
             )
     return 1 if failed else 0
 
