@@ -31,7 +31,7 @@ import gc
 import json
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -178,24 +178,15 @@ def _sendable(case: CaseInput) -> str | bytes | CaseValidationError:
         return error
 
 
-def _sendable_chunk(items: list[CaseInput]) -> list[str | bytes | CaseValidationError]:
-    # pydantic would turn an interrupt raised while it serialises a Case into its
-    # own error; shielded, the caller's Ctrl-C arrives unchanged.  The caller's
-    # iterable itself is read here, in the caller's thread.
-    return shielded(lambda: [_sendable(item) for item in items])
-
-
-def _chunks(
-    items: Iterable[CaseInput], size: int
-) -> Iterator[list[str | bytes | CaseValidationError]]:
-    chunk: list[CaseInput] = []
+def _batches(items: Iterable[CaseInput], size: int) -> Iterator[list[CaseInput]]:
+    batch: list[CaseInput] = []
     for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield _sendable_chunk(chunk)
-            chunk = []
-    if chunk:
-        yield _sendable_chunk(chunk)
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _progress(results: Iterator[Assessment], total: int | None) -> Iterator[Assessment]:
@@ -238,56 +229,43 @@ def assess_many(
         return list(_progress(flat, total) if progress else flat)
 
     valid_pack, _ = compiled(rule_pack or default_rule_pack())
-    # The caller's iterable is read here, in the caller's thread; pool.map would
-    # have read it all up front too.
-    chunks = list(_chunks(cases, size))
     with _collector_paused():
-        return _in_pool(count, chunks, valid_pack, total if progress else None, progress)
+        return _in_pool(count, _batches(cases, size), valid_pack, total, progress)
 
 
 def _in_pool(
     count: int,
-    chunks: list[list[str | bytes | CaseValidationError]],
+    batches: Iterator[list[CaseInput]],
     pack: RulePack,
     total: int | None,
     progress: bool,
 ) -> list[Assessment]:
-    """Run the chunks on the pool from the engine thread, and wait for them.
+    """Send each chunk to the pool as it is read, then wait for the results.
 
-    The pool's locks are taken only there, never in the main thread, where an
-    interrupt raised between a lock's acquire and its ``with`` block would
-    leave the lock held and the kept pool stuck for good.  An interrupt of the
-    wait cancels the chunks not yet started, lets the work finish, and is then
-    raised unchanged.  (The engine thread is free meanwhile: the main thread,
-    its only other client, is waiting here; other threads run engine work in
-    place.)
+    The caller's iterable is read in the caller's thread.  Everything else runs
+    on the engine thread (``shielded``): encoding ``Case`` models, where pydantic
+    would turn an interrupt into its own error, and every call into the pool,
+    whose locks an interrupt landing just after an acquire would leave held,
+    sticking the kept pool for good.  An interrupt cancels the chunks not yet
+    started and is then raised unchanged.  (The engine thread is free for this:
+    its only other client, the main thread, is busy here; other threads run
+    engine work in place.)
     """
-    cancelled = [False]
-
-    def cancel() -> None:
-        cancelled[0] = True  # a plain flag: the main thread takes no lock here
-
-    return shielded(
-        lambda: _run_chunks(count, chunks, pack, total, progress, cancelled),
-        on_interrupt=cancel,
-    )
-
-
-def _run_chunks(
-    count: int,
-    chunks: list[list[str | bytes | CaseValidationError]],
-    pack: RulePack,
-    total: int | None,
-    progress: bool,
-    cancelled: list[bool],
-) -> list[Assessment]:
+    from concurrent.futures import Future
     from concurrent.futures.process import BrokenProcessPool
 
-    pool = _pool(count)
-    futures = []
-    try:
-        futures = [pool.submit(_assess_chunk, chunk, pack) for chunk in chunks]
+    pool = shielded(lambda: _pool(count))
+    futures: list[Future[str]] = []
+    cancelled = [False]
 
+    def submitter(batch: list[CaseInput]) -> Callable[[], None]:
+        def submit() -> None:
+            chunk = [_sendable(item) for item in batch]
+            futures.append(pool.submit(_assess_chunk, chunk, pack))
+
+        return submit
+
+    def collect() -> list[Assessment]:
         def texts() -> Iterator[str]:
             for future in futures:
                 # A short wait, so that a cancelled call stops within 0.1 s.
@@ -299,17 +277,25 @@ def _run_chunks(
                     return
 
         flat = (assessment(pack, found) for text in texts() for found in json.loads(text))
-        results = list(_progress(flat, total) if progress else flat)
-        if cancelled[0]:
-            return []
-        return results
+        return list(_progress(flat, total) if progress else flat)
+
+    def cancel() -> None:
+        cancelled[0] = True  # a plain flag: the main thread takes no lock here
+
+    def cancel_rest() -> None:
+        for future in futures:
+            future.cancel()
+
+    try:
+        for batch in batches:
+            shielded(submitter(batch))
+        return shielded(collect, on_interrupt=cancel)
     except BrokenProcessPool:
-        _discard(count, pool)
+        shielded(lambda: _discard(count, pool))
         raise
     finally:
         # Leaving early (an invalid case, an interrupt) cancels the chunks not yet started.
-        for future in futures:
-            future.cancel()
+        shielded(cancel_rest)
 
 
 def summary(assessments: Iterable[Assessment]) -> pandas.DataFrame:
