@@ -614,3 +614,10 @@ def test_an_offset_beyond_14_hours_with_format_fhir_is_an_invalid_case(
         "stalkrisk: invalid case (1 problem)",
         "  assessed_at: has a UTC offset beyond ±14:00, which no time zone uses [utc_offset]",
     ]
+
+
+def test_the_repr_of_a_case_made_without_validation_and_missing_parts_does_not_fail() -> None:
+    unchecked = stalkrisk.Case.model_construct(contacts=())
+
+    assert repr(unchecked) == "<Case, not validated>"
+    assert str(unchecked) == "<Case, not validated>"

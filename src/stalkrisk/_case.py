@@ -404,10 +404,14 @@ class Case(_Model):
         return self
 
     def __repr__(self) -> str:
-        return (
-            f"<Case {self.client.relationship.value} client, {len(self.contacts)} contacts, "
-            f"fear {self.fear.level.value}, assessed at {self.assessed_at.isoformat()}>"
-        )
+        try:
+            return (
+                f"<Case {self.client.relationship.value} client, {len(self.contacts)} contacts, "
+                f"fear {self.fear.level.value}, assessed at {self.assessed_at.isoformat()}>"
+            )
+        except AttributeError:
+            # Made with model_construct and missing parts: a repr must not fail.
+            return "<Case, not validated>"
 
     def _repr_html_(self) -> str:
         from ._html import case_html
