@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import itertools
 import json
 import math
-from collections.abc import Mapping, Sequence
+import os
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -23,6 +27,7 @@ from ._features import ELEMENTS, GROUPS, FactKind, FieldSpec, fields_for
 from ._ladder import Level
 
 __all__ = [
+    "LIMITS",
     "ActionSpec",
     "AllOf",
     "AnyOf",
@@ -47,6 +52,49 @@ REQUIRED_PARAMETERS = (
 _REQUIREMENTS = (*ELEMENTS, "urgent", "family")
 _PICTURES = ("clinical", "criminal")
 _ID_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+# --- limits -----------------------------------------------------------------------
+# A pack beyond any of these is refused with a RulePackError of type "limit"
+# before the engine sees it: past its own limits durable-rules 2.0.28 hangs with
+# the GIL held, reads past its tables, or fails while assessing.  Each figure is
+# measured with bench/pack_limits.py and explained in docs/rules.md ("Limits").
+
+MAX_FILE_BYTES = 256 * 1024  # the YAML reader takes about 1.7 ms per KiB
+MAX_DOCUMENT_DEPTH = 64  # reading nests in Python; far below its recursion limit
+MAX_RULES = 200  # the engine reads past a 256-entry list at 256 same-condition rules
+MAX_COMPARISONS_PER_RULE = 128
+MAX_COMPARISONS_PER_PACK = 2_000  # each is an engine node of up to 3.5 KB
+MAX_CONDITION_DEPTH = 8
+MAX_GROUPS_PER_RULE = 12  # the engine refuses more than 14 all/any groups in a rule
+MAX_DNF_TERMS_PER_RULE = 64  # each term is one path the engine walks per fact
+# Every comparison that follows a condition starts at least one term, so this also
+# keeps them below the 512 at which the engine hangs.
+MAX_DNF_TERMS_PER_PACK = 256
+# The engine's evaluation stack holds 64 nodes.  Every any-group whose branch ends in
+# a condition is pushed with it, so this also keeps those below the 128 past which
+# the engine reads beyond its table.
+MAX_SIMULTANEOUS_MATCHES = 64
+MAX_NUMBER = 1_000_000  # every parameter and comparison value, in absolute value
+MAX_DAYS = 36_500  # the day parameters: a century
+MAX_PROBE_CONTACTS = 1_000  # contacts in the pattern safety probe
+
+LIMITS: Mapping[str, int] = {
+    "max_file_bytes": MAX_FILE_BYTES,
+    "max_document_depth": MAX_DOCUMENT_DEPTH,
+    "max_rules": MAX_RULES,
+    "max_comparisons_per_rule": MAX_COMPARISONS_PER_RULE,
+    "max_comparisons_per_pack": MAX_COMPARISONS_PER_PACK,
+    "max_condition_depth": MAX_CONDITION_DEPTH,
+    "max_groups_per_rule": MAX_GROUPS_PER_RULE,
+    "max_dnf_terms_per_rule": MAX_DNF_TERMS_PER_RULE,
+    "max_dnf_terms_per_pack": MAX_DNF_TERMS_PER_PACK,
+    "max_simultaneous_matches": MAX_SIMULTANEOUS_MATCHES,
+    "max_number": MAX_NUMBER,
+    "max_days": MAX_DAYS,
+    "max_probe_contacts": MAX_PROBE_CONTACTS,
+}
+"""Every limit by the name its error message gives (``[limit: max_rules]``)."""
+_DAY_PARAMETERS = ("pattern_min_span_days", "episode_max_gap_days", "recent_days")
 
 
 @dataclass(frozen=True)
@@ -222,6 +270,16 @@ class _Reader:
     def fail(self, path: str, msg: str) -> NoReturn:
         raise RulePackError(msg, file=self.file, rule_id=self.rule_id, field=path or None)
 
+    def over(self, path: str, msg: str, limit: str) -> NoReturn:
+        """Refuse a pack past one of :data:`LIMITS`, naming the limit."""
+        raise RulePackError(
+            f"{msg} [limit: {limit}]",
+            file=self.file,
+            rule_id=self.rule_id,
+            field=path or None,
+            type="limit",
+        )
+
     def mapping(
         self, value: Any, path: str, *, required: Sequence[str], optional: Sequence[str] = ()
     ) -> dict[str, Any]:
@@ -248,11 +306,14 @@ class _Reader:
             self.fail(path, "must not be empty")
         return value
 
-    def number(self, value: Any, path: str) -> int | float:
+    def number(self, value: Any, path: str, *, bound: int = MAX_NUMBER) -> int | float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.fail(path, f"expected a number, got {_type_name(value)}")
         if not math.isfinite(value):
             self.fail(path, "expected a finite number")
+        if abs(value) > bound:
+            limit = "max_days" if bound == MAX_DAYS else "max_number"
+            self.over(path, f"{value:,} is out of range; at most {bound:,} is allowed", limit)
         return value
 
     def choice(self, value: Any, path: str, choices: Sequence[str]) -> str:
@@ -286,7 +347,8 @@ def _parameters(reader: _Reader, raw: Any) -> dict[str, Parameter]:
     for name, body in items.items():
         path = f"parameters.{name}"
         body = reader.mapping(body, path, required=("value",), optional=("description", "source"))
-        value = reader.number(body["value"], f"{path}.value")
+        bound = MAX_DAYS if name in _DAY_PARAMETERS else MAX_NUMBER
+        value = reader.number(body["value"], f"{path}.value", bound=bound)
         if value < 0:
             reader.fail(f"{path}.value", f"must not be negative, got {value}")
         parameters[name] = Parameter(
@@ -365,11 +427,19 @@ def _condition(
     path: str,
     kind: FactKind,
     parameters: Mapping[str, Parameter],
+    depth: int = 1,
 ) -> Condition:
     if isinstance(raw, dict) and len(raw) == 1 and next(iter(raw)) in ("all", "any"):
+        if depth > MAX_CONDITION_DEPTH:
+            reader.over(
+                path,
+                f"all/any groups nested {depth} levels deep; "
+                f"at most {MAX_CONDITION_DEPTH} levels are allowed",
+                "max_condition_depth",
+            )
         key = next(iter(raw))
         items = tuple(
-            _condition(reader, item, f"{path}.{key}[{i}]", kind, parameters)
+            _condition(reader, item, f"{path}.{key}[{i}]", kind, parameters, depth + 1)
             for i, item in enumerate(reader.sequence(raw[key], f"{path}.{key}"))
         )
         return AllOf(items) if key == "all" else AnyOf(items)
@@ -412,11 +482,136 @@ def _condition(
     return Comparison(field=name, op=op, value=value, param=param)
 
 
+def _shape(condition: Condition) -> tuple[int, int, int]:
+    """Comparisons, all/any groups and disjunctive-normal-form terms of a condition.
+
+    The engine walks one path per DNF term (an ``any`` adds its branches' terms,
+    an ``all`` multiplies them), so nested groups can multiply the work.
+    """
+    if isinstance(condition, Comparison):
+        return 1, 0, 1
+    comparisons, groups, terms = 0, 1, 1 if isinstance(condition, AllOf) else 0
+    for item in condition.items:
+        more, nested, paths = _shape(item)
+        comparisons += more
+        groups += nested
+        terms = terms * paths if isinstance(condition, AllOf) else terms + paths
+    return comparisons, groups, terms
+
+
+class _Node:
+    """A node of the engine's alpha network, built as durable-rules 2.0.28 builds it.
+
+    In src/rules/rete.c, ``findAlpha`` reuses the child with the same field,
+    operator, value type and value; an ``any`` group gets a fresh join node that
+    each branch's last node lists (``createAlpha``, ``linkAlpha``).
+    """
+
+    __slots__ = ("children", "joins", "test")
+
+    def __init__(self, test: Comparison | None) -> None:
+        self.test = test
+        self.children: dict[tuple[str, str, str, int | float | str], _Node] = {}
+        self.joins: list[_Node] = []
+
+    def place(self, condition: Condition) -> _Node:
+        """Add ``condition`` below this node as the engine would; return its last node."""
+        if isinstance(condition, Comparison):
+            value = condition.value
+            # Booleans travel as 1/0; the engine never shares an int and a float node.
+            number = int(value) if isinstance(value, bool) else value
+            key = (condition.field, condition.op, type(number).__name__, number)
+            child = self.children.get(key)
+            if child is None:
+                child = self.children[key] = _Node(condition)
+            return child
+        if isinstance(condition, AllOf):
+            node = self
+            for item in condition.items:
+                node = node.place(item)
+            return node
+        join = _Node(None)
+        for item in condition.items:
+            self.place(item).joins.append(join)
+        return join
+
+    def stack_peak(self, peaks: dict[int, int]) -> int:
+        """The most nodes the engine's evaluation stack can hold below this node.
+
+        ``handleAlpha`` (src/rules/events.c) pushes every join and every matching
+        child before it walks the last one pushed.  ``peaks`` memoises shared nodes.
+        """
+        known = peaks.get(id(self))
+        if known is None:
+            pushed = len(self.joins) + _most_at_once(
+                child.test for child in self.children.values() if child.test is not None
+            )
+            below = max(
+                (node.stack_peak(peaks) for node in (*self.children.values(), *self.joins)),
+                default=0,
+            )
+            known = peaks[id(self)] = max(pushed, pushed - 1 + below) if pushed else 0
+        return known
+
+
+def _most_at_once(tests: Iterable[Comparison]) -> int:
+    """The most of ``tests`` one fact can satisfy together (fields are independent)."""
+    by_field: dict[str, list[Comparison]] = {}
+    for test in tests:
+        by_field.setdefault(test.field, []).append(test)
+    return sum(_most_on_one_field(group) for group in by_field.values())
+
+
+def _most_on_one_field(tests: list[Comparison]) -> int:
+    values: dict[str, list[Any]] = {op: [] for op in OPERATORS}
+    for test in tests:
+        values[test.op].append(test.value)
+    equal, unequal = Counter(values["eq"]), Counter(values["ne"])
+    others = len(values["ne"])
+    if any(isinstance(test.value, str) for test in tests):
+        # Enum fields allow only eq and ne; some value matches none of the tests.
+        return max([others, *(equal[x] + others - unequal[x] for x in equal)])
+    greater, at_least = sorted(values["gt"]), sorted(values["gte"])
+    less, at_most = sorted(values["lt"]), sorted(values["lte"])
+    points = sorted({float(test.value) for test in tests})
+    # Counts change only at the test values: try each, each gap and both ends.
+    candidates = [points[0] - 1, points[-1] + 1, *points]
+    candidates += [(low + high) / 2 for low, high in itertools.pairwise(points)]
+    return max(
+        equal[x]
+        + others
+        - unequal[x]
+        + bisect_left(greater, x)
+        + bisect_right(at_least, x)
+        + len(less)
+        - bisect_right(less, x)
+        + len(at_most)
+        - bisect_left(at_most, x)
+        for x in candidates
+    )
+
+
+def _stack_peak(kind: FactKind, rules: Iterable[Rule]) -> int:
+    """The evaluation stack's peak for a fact of ``kind`` under ``rules`` (at most)."""
+    start = _Node(None)
+    for rule in rules:
+        if rule.on == kind:
+            start.place(rule.when)
+    return max(1, start.stack_peak({}))
+
+
 def _rules(reader: _Reader, raw: Any, parameters: Mapping[str, Parameter]) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     seen: set[str] = set()
     kinds: tuple[FactKind, ...] = ("episode", "case", "grade")
-    for index, body in enumerate(reader.sequence(raw, "rules")):
+    bodies = reader.sequence(raw, "rules")
+    if len(bodies) > MAX_RULES:
+        reader.over(
+            "rules", f"{len(bodies):,} rules; a pack may hold at most {MAX_RULES:,}", "max_rules"
+        )
+    starts = {kind: _Node(None) for kind in kinds}
+    comparisons = terms = 0
+    for index, body in enumerate(bodies):
         path = f"rules[{index}]"
         reader.rule_id = None
         if isinstance(body, dict) and isinstance(body.get("id"), str):
@@ -436,6 +631,8 @@ def _rules(reader: _Reader, raw: Any, parameters: Mapping[str, Parameter]) -> tu
         if not (isinstance(when, dict) and len(when) == 1 and next(iter(when)) in ("all", "any")):
             reader.fail(f"{path}.when", "expected {all: [...]} or {any: [...]}")
         condition = _condition(reader, when, f"{path}.when", kind, parameters)
+        comparisons, terms = _check_shape(reader, condition, f"{path}.when", comparisons, terms)
+        starts[kind].place(condition)
         then = reader.mapping(
             body["then"],
             f"{path}.then",
@@ -479,7 +676,72 @@ def _rules(reader: _Reader, raw: Any, parameters: Mapping[str, Parameter]) -> tu
             )
         )
     reader.rule_id = None
+    for kind, start in starts.items():
+        if start.stack_peak({}) > MAX_SIMULTANEOUS_MATCHES:
+            _refuse_stack(reader, kind, rules)
     return tuple(rules)
+
+
+def _check_shape(
+    reader: _Reader, condition: Condition, path: str, comparisons: int, terms: int
+) -> tuple[int, int]:
+    """Check one rule's condition; return the pack's running comparison and term totals."""
+    count, groups, paths = _shape(condition)
+    if count > MAX_COMPARISONS_PER_RULE:
+        reader.over(
+            path,
+            f"{count:,} comparisons; a rule may hold at most {MAX_COMPARISONS_PER_RULE:,}",
+            "max_comparisons_per_rule",
+        )
+    if groups > MAX_GROUPS_PER_RULE:
+        reader.over(
+            path,
+            f"{groups:,} all/any groups; a rule may hold at most {MAX_GROUPS_PER_RULE:,}",
+            "max_groups_per_rule",
+        )
+    if paths > MAX_DNF_TERMS_PER_RULE:
+        reader.over(
+            path,
+            f"{paths:,} terms when written as an any of alls; "
+            f"a rule may have at most {MAX_DNF_TERMS_PER_RULE:,}",
+            "max_dnf_terms_per_rule",
+        )
+    if comparisons + count > MAX_COMPARISONS_PER_PACK:
+        reader.over(
+            path,
+            f"with this rule the pack holds {comparisons + count:,} comparisons; "
+            f"at most {MAX_COMPARISONS_PER_PACK:,} are allowed",
+            "max_comparisons_per_pack",
+        )
+    if terms + paths > MAX_DNF_TERMS_PER_PACK:
+        reader.over(
+            path,
+            f"with this rule the pack's conditions have {terms + paths:,} terms when written "
+            f"as an any of alls; at most {MAX_DNF_TERMS_PER_PACK:,} are allowed",
+            "max_dnf_terms_per_pack",
+        )
+    return comparisons + count, terms + paths
+
+
+def _refuse_stack(reader: _Reader, kind: FactKind, rules: Sequence[Rule]) -> NoReturn:
+    """Name the first rule on ``kind`` with which one fact could overflow the stack."""
+    on_kind = [rule for rule in rules if rule.on == kind]
+    low, high = 0, len(on_kind) - 1  # the peak only grows as rules are added
+    while low < high:
+        middle = (low + high) // 2
+        if _stack_peak(kind, on_kind[: middle + 1]) > MAX_SIMULTANEOUS_MATCHES:
+            high = middle
+        else:
+            low = middle + 1
+    culprit = on_kind[low]
+    reader.rule_id = culprit.id
+    reader.over(
+        f"rules[{culprit.position}].when",
+        f"with this rule the engine may have to hold {_stack_peak(kind, on_kind[: low + 1]):,} "
+        f"conditions of one {kind} fact at once (many tests of one field, or many any-groups "
+        f"sharing a branch, add up); it holds at most {MAX_SIMULTANEOUS_MATCHES:,}",
+        "max_simultaneous_matches",
+    )
 
 
 def _actions(reader: _Reader, raw: Any) -> tuple[ActionSpec, ...]:
@@ -546,24 +808,61 @@ def _unique_json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return document
 
 
-def _read_document(path: Path, file: str) -> Any:
+def _depth(document: Any) -> int:
+    """How deep values nest (a scalar at the top is level 1), without recursion."""
+    deepest, pending = 0, [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        deepest = max(deepest, depth)
+        if isinstance(value, dict):
+            pending.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+    return deepest
+
+
+def _read_text(path: Path, reader: _Reader) -> str:
+    try:
+        with path.open("rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            # Never more than the limit allows, whatever the file claims to hold.
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        reader.fail("", f"cannot read the file ({error.strerror})")
+    if len(data) > MAX_FILE_BYTES:
+        reader.over(
+            "",
+            f"the file holds {max(size, len(data)):,} bytes; "
+            f"a pack may hold at most {MAX_FILE_BYTES:,}",
+            "max_file_bytes",
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        reader.fail("", "the file is not UTF-8 text")
+
+
+def _read_document(path: Path, reader: _Reader) -> Any:
     # YAML is imported here, not at module level: `import stalkrisk` stays fast.
     import yaml
 
-    from ._yaml import load_yaml
+    from ._yaml import TooDeep, load_yaml
 
+    file = reader.file
+    text = _read_text(path, reader)
+    too_deep = f"values nest more than {MAX_DOCUMENT_DEPTH} levels deep"
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise RulePackError(f"cannot read the file ({error.strerror})", file=file) from None
-    except UnicodeDecodeError:
-        raise RulePackError("the file is not UTF-8 text", file=file) from None
-    try:
-        if path.suffix == ".json":
-            return json.loads(text, object_pairs_hook=_unique_json_object)
-        return load_yaml(text)
+        if path.suffix != ".json":
+            return load_yaml(text, max_depth=MAX_DOCUMENT_DEPTH)
+        document = json.loads(text, object_pairs_hook=_unique_json_object)
+    except RecursionError:  # JSON nests deeper than the reader's C stack allows
+        reader.over("", too_deep, "max_document_depth")
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
+        # libyaml stops at 1,000 levels itself, before the composer counts them.
+        if isinstance(error, TooDeep) or "maximum nesting depth" in str(error.problem):
+            line = f" (line {mark.line + 1})" if mark else ""
+            reader.over("", too_deep + line, "max_document_depth")
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise RulePackError(
             f"not valid YAML data{where}: {error.problem} (only plain data is allowed)", file=file
@@ -578,13 +877,34 @@ def _read_document(path: Path, file: str) -> Any:
         raise RulePackError(
             f"not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}", file=file
         ) from None
+    except ValueError:
+        # The only other reading error: Python reads integers of at most 4,300 digits.
+        reader.fail("", "a number has too many digits to be read")
+    if _depth(document) > MAX_DOCUMENT_DEPTH:
+        reader.over("", too_deep, "max_document_depth")
+    return document
 
 
 def parse_rule_pack(path: Path, *, display_name: str | None = None) -> RulePack:
-    """Read and validate a rule pack file; no engine is involved."""
-    file = display_name or str(path)
-    document = _read_document(path, file)
-    reader = _Reader(file)
+    """Read and validate a rule pack file; no engine is involved.
+
+    Every problem is a :class:`RulePackError`, including a value or a size that
+    Python itself cannot handle.
+    """
+    reader = _Reader(display_name or str(path))
+    try:
+        return _parse(path, reader)
+    except RulePackError:
+        raise
+    except (RecursionError, ValueError, OverflowError, MemoryError) as error:
+        # The checks above should leave nothing for these; if one slips through,
+        # it is still the pack's fault, not an internal error.
+        reader.fail("", f"the pack cannot be validated ({type(error).__name__})")
+
+
+def _parse(path: Path, reader: _Reader) -> RulePack:
+    file = reader.file
+    document = _read_document(path, reader)
     if document is None:
         reader.fail("", "the rule pack is empty")
     top = reader.mapping(
