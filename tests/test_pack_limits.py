@@ -379,6 +379,61 @@ def test_the_command_line_exits_2_for_each_kind_of_bad_pack(
     assert "internal error" not in err
 
 
+# --- the safety floors are never skipped -------------------------------------------------
+
+
+def test_more_distinct_behaviours_than_stalking_codes_is_refused_saying_why(
+    tmp_path: Path,
+) -> None:
+    doc = default_doc()
+    doc["parameters"]["pattern_min_distinct_behaviours"]["value"] = 11
+
+    error = refusal(write(tmp_path, doc))
+
+    assert error.type == "safety_floor"
+    assert error.field == "parameters.pattern_min_distinct_behaviours"
+    assert "asks for 11 distinct stalking behaviours, but only 10" in error.msg
+
+
+def test_a_catalogue_without_stalking_behaviours_is_refused_saying_why(tmp_path: Path) -> None:
+    doc = default_doc()
+    for behaviour in doc["behaviours"]:
+        if behaviour["group"] == "stalking":
+            behaviour["group"] = "boundary"
+
+    error = refusal(write(tmp_path, doc))
+
+    assert error.type == "safety_floor"
+    assert error.field == "behaviours"
+    assert "no behaviour is in the 'stalking' group" in error.msg
+
+
+def test_episodes_that_can_never_span_the_pattern_are_refused_saying_why(
+    tmp_path: Path,
+) -> None:
+    doc = default_doc()
+    doc["parameters"]["episode_max_gap_days"]["value"] = 0
+
+    error = refusal(write(tmp_path, doc))
+
+    assert error.type == "safety_floor"
+    assert error.field == "parameters.episode_max_gap_days"
+
+
+def test_an_engine_failure_in_a_safety_probe_is_a_rule_pack_error_naming_the_probe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*args: Any) -> Any:
+        raise stalkrisk.EngineError("the engine failed (error)", rule_pack="limits")
+
+    monkeypatch.setattr("stalkrisk._registry.evaluate", fail)
+
+    error = refusal(write(tmp_path, default_doc("probe-fails")))
+
+    assert error.type == "engine"
+    assert "the engine failed on the safety probe" in error.msg
+
+
 # --- each limit: at it loads and assesses, past it is refused -------------------------------
 
 
@@ -562,6 +617,20 @@ def test_max_days(tmp_path: Path) -> None:
 
     assesses(days(LIMITS["max_days"]))
     assert limit_of(refusal(days(LIMITS["max_days"] + 1))) == "max_days"
+
+
+def test_max_probe_contacts(tmp_path: Path) -> None:
+    # Silences of at most one day across a span of n - 1 days take n contacts.
+    def contacts(count: int) -> Path:
+        doc = default_doc(f"probe-{count}")
+        doc["parameters"]["pattern_min_span_days"]["value"] = count - 1
+        doc["parameters"]["episode_max_gap_days"]["value"] = 1
+        return write(tmp_path, doc, f"probe{count}.json")
+
+    assesses(contacts(LIMITS["max_probe_contacts"]))
+    error = refusal(contacts(LIMITS["max_probe_contacts"] + 1))
+    assert limit_of(error) == "max_probe_contacts"
+    assert error.field == "parameters.pattern_min_span_days"
 
 
 def test_a_pack_near_every_limit_at_once_assesses_large_cases_without_engine_error(

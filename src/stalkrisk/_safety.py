@@ -7,12 +7,12 @@ Whatever a rule pack says, these must hold (docs/rules.md, "Safety floors"):
 * fear or a pattern is never graded ``none`` or ``reflective``.
 
 A pack is probed with small cases that exercise each floor; a pack that
-grades any of them too low is rejected with a :class:`RulePackError`.
+grades any of them too low, or whose probes cannot be built, is rejected with
+a :class:`RulePackError`.  No floor is ever skipped.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -26,9 +26,10 @@ from ._case import (
     FearLevel,
     Relationship,
 )
-from ._exceptions import RulePackError
+from ._exceptions import EngineError, RulePackError
+from ._features import MICROSECONDS_PER_DAY
 from ._ladder import Level
-from ._rulepack import RulePack
+from ._rulepack import MAX_PROBE_CONTACTS, RulePack
 
 __all__ = ["check_floors"]
 
@@ -38,12 +39,17 @@ _AT = datetime(2024, 1, 1, tzinfo=UTC)
 def _case(
     behaviours: list[list[Behaviour]],
     *,
-    spacing_days: float = 1.0,
+    offsets: list[int] | None = None,
     fear: FearLevel = FearLevel.NONE,
     order_since: datetime | None = None,
 ) -> Case:
+    """A probe case; contact ``n`` comes ``offsets[n]`` microseconds after the first."""
     contacts = [
-        Contact(id=f"p{n}", at=_AT + timedelta(days=spacing_days * n), behaviours=tuple(shown))
+        Contact(
+            id=f"p{n}",
+            at=_AT + timedelta(microseconds=offsets[n] if offsets else 0),
+            behaviours=tuple(shown),
+        )
         for n, shown in enumerate(behaviours)
     ]
     last = contacts[-1].at if contacts else _AT
@@ -55,10 +61,67 @@ def _case(
     )
 
 
-def _probes(pack: RulePack) -> list[tuple[str, Case, Callable[[Assessment], bool], str]]:
-    span = float(pack.parameter("pattern_min_span_days"))
+def _refuse(pack: RulePack, field: str, why: str, *, limit: str = "") -> RulePackError:
+    return RulePackError(
+        f"the pattern safety probe cannot be built: {why}; a pack may not switch off "
+        f"the pattern floor{f' [limit: {limit}]' if limit else ''}",
+        file=pack.file,
+        field=field,
+        type="limit" if limit else "safety_floor",
+    )
+
+
+def _course_of_conduct(pack: RulePack) -> Case:
+    """A course of conduct exactly at the pattern threshold, of bounded size.
+
+    Contacts cycle through the first ``pattern_min_distinct_behaviours``
+    stalking codes and span the least whole number of microseconds that meets
+    ``pattern_min_span_days``.  They come daily (as a pack may also count
+    contacts, e.g. five intrusions in two weeks), more often if
+    ``episode_max_gap_days`` is shorter, and further apart, up to that gap, only
+    where daily contacts would pass :data:`MAX_PROBE_CONTACTS`.
+    """
     distinct = int(pack.parameter("pattern_min_distinct_behaviours"))
     stalking = [spec.code for spec in pack.behaviours if spec.group == "stalking"]
+    if not stalking:
+        raise _refuse(pack, "behaviours", "no behaviour is in the 'stalking' group")
+    if distinct > len(stalking):
+        raise _refuse(
+            pack,
+            "parameters.pattern_min_distinct_behaviours",
+            f"it asks for {distinct} distinct stalking behaviours, but only "
+            f"{len(stalking)} behaviours are in the 'stalking' group",
+        )
+    span_days = pack.parameter("pattern_min_span_days")
+    span = round(span_days * MICROSECONDS_PER_DAY)
+    while span / MICROSECONDS_PER_DAY < span_days:  # the engine compares span_days
+        span += 1
+    gap = round(pack.parameter("episode_max_gap_days") * MICROSECONDS_PER_DAY)
+    if span and not gap:
+        raise _refuse(
+            pack,
+            "parameters.episode_max_gap_days",
+            "with episode_max_gap_days 0 no episode lasts pattern_min_span_days",
+        )
+    fewest = max(distinct, -(-span // gap) + 1 if span else 1)
+    if fewest > MAX_PROBE_CONTACTS:
+        raise _refuse(
+            pack,
+            "parameters.pattern_min_span_days",
+            f"spanning pattern_min_span_days with silences of at most episode_max_gap_days "
+            f"takes {fewest:,} contacts, and the probe may use at most {MAX_PROBE_CONTACTS:,}",
+            limit="max_probe_contacts",
+        )
+    daily = max(distinct, -(-span // min(gap, MICROSECONDS_PER_DAY)) + 1 if span else 1)
+    count = min(daily, MAX_PROBE_CONTACTS)
+    steps = max(count - 1, 1)
+    return _case(
+        [[stalking[n % distinct]] for n in range(count)],
+        offsets=[n * span // steps for n in range(count)],
+    )
+
+
+def _probes(pack: RulePack) -> list[tuple[str, Case, Callable[[Assessment], bool], str]]:
     at_police: Callable[[Assessment], bool] = lambda a: a.level is Level.POLICE  # noqa: E731
     above_reflective: Callable[[Assessment], bool] = (  # noqa: E731
         lambda a: a.level.rank > Level.REFLECTIVE.rank
@@ -91,29 +154,34 @@ def _probes(pack: RulePack) -> list[tuple[str, Case, Callable[[Assessment], bool
             "above reflective",
         )
     )
-    if distinct <= len(stalking):
-        spacing = min(1.0, float(pack.parameter("episode_max_gap_days")))
-        count = max(math.ceil(span / spacing) + 1, distinct) if spacing > 0 else distinct
-        cycle = [[stalking[n % distinct]] for n in range(count)]
-        probes.append(
-            (
-                "a course of conduct at the threshold",
-                _case(cycle, spacing_days=spacing),
-                lambda a: a.elements.pattern.present and above_reflective(a),
-                "pattern present and above reflective",
-            )
+    probes.append(
+        (
+            "a course of conduct at the threshold",
+            _course_of_conduct(pack),
+            lambda a: a.elements.pattern.present and above_reflective(a),
+            "pattern present and above reflective",
         )
+    )
     return probes
 
 
 def check_floors(pack: RulePack, assess: Callable[[Case], Assessment]) -> None:
-    """Raise :class:`RulePackError` if ``pack`` breaks a safety floor."""
+    """Raise :class:`RulePackError` if ``pack`` breaks a safety floor or cannot be probed."""
     for description, case, holds, expected in _probes(pack):
-        result = assess(case)
+        try:
+            result = assess(case)
+        except EngineError as error:
+            raise RulePackError(
+                f"the engine failed on the safety probe {description!r} ({error.msg})",
+                file=pack.file,
+                field="rules",
+                type="engine",
+            ) from None
         if not holds(result):
             raise RulePackError(
                 f"breaks a safety floor: {description} is graded {result.level.value!r}, "
                 f"expected {expected}; a pack may add rules but never lower these floors",
                 file=pack.file,
                 field="rules",
+                type="safety_floor",
             )
