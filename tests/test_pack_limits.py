@@ -30,7 +30,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import stalkrisk
-from stalkrisk import RulePackError, _cli, _yaml
+from stalkrisk import RulePackError, _cli, _engine, _registry, _yaml
 from stalkrisk._features import fields_for
 from stalkrisk._rulepack import LIMITS, OPERATORS
 from stalkrisk.strategies import cases
@@ -432,6 +432,61 @@ def test_an_engine_failure_in_a_safety_probe_is_a_rule_pack_error_naming_the_pro
 
     assert error.type == "engine"
     assert "the engine failed on the safety probe" in error.msg
+
+
+def test_an_engine_refusal_at_compile_time_is_a_rule_pack_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: Any) -> Any:
+        raise stalkrisk.EngineError("the engine refused the ruleset (error)", rule_pack="limits")
+
+    monkeypatch.setattr("stalkrisk._registry.compile_pack", refuse)
+
+    error = refusal(write(tmp_path, default_doc("compile-fails")))
+
+    assert error.type == "engine"
+    assert error.field == "rules"
+
+
+# --- the cache ------------------------------------------------------------------------
+
+
+def _distinct_packs(tmp_path: Path, count: int) -> list[stalkrisk.RulePack]:
+    packs = []
+    for n in range(count):
+        doc = default_doc(f"cached-{n}")
+        doc["parameters"]["pattern_min_span_days"]["value"] = 7 + n / 64
+        packs.append(stalkrisk.load_rule_pack(write(tmp_path, doc, f"p{n}.json")))
+    return packs
+
+
+def test_loading_more_packs_than_the_cache_holds_frees_the_oldest_engine_rulesets(
+    tmp_path: Path,
+) -> None:
+    packs = _distinct_packs(tmp_path, _registry.CACHE_SIZE + 2)
+    names = [f"stalkrisk_{pack.sha256[:32]}" for pack in packs]
+
+    assert not set(names[:2]) & set(_engine._REGISTRY)
+    assert set(names[2:]) <= set(_engine._REGISTRY)
+
+
+def test_a_pack_whose_ruleset_was_freed_still_assesses_with_its_own_rules(
+    tmp_path: Path,
+) -> None:
+    evicted = _distinct_packs(tmp_path, _registry.CACHE_SIZE + 1)[0]
+    ten_days = case(contact("a", 0, "following"), contact("b", 10, "surveillance"))
+
+    result = stalkrisk.assess(ten_days, rule_pack=evicted)
+
+    assert result.threshold.met
+    assert result.rule_pack.sha256 == evicted.sha256
+
+
+def test_the_bundled_pack_is_never_evicted(tmp_path: Path) -> None:
+    default = stalkrisk.default_rule_pack()
+    _distinct_packs(tmp_path, _registry.CACHE_SIZE + 1)
+
+    assert f"stalkrisk_{default.sha256[:32]}" in _engine._REGISTRY
 
 
 # --- each limit: at it loads and assesses, past it is refused -------------------------------

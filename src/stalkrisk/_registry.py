@@ -1,28 +1,37 @@
 """Rule packs in this process: the bundled default and custom packs, compiled once.
 
 A pack is cached by its content hash, so loading the same pack twice reuses the
-engine ruleset instead of registering a duplicate name.
+engine ruleset instead of registering a duplicate name.  The cache keeps the
+bundled pack and the :data:`CACHE_SIZE` packs used most recently; the engine
+ruleset of a pack that falls out is freed, and the pack is compiled (and its
+safety floors checked) again if it is used later.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from importlib import resources
 from pathlib import Path
 
 from ._assessment import Assessment
 from ._case import Case
-from ._engine import CompiledRuleset
+from ._engine import CompiledRuleset, release_ruleset
 from ._evaluate import compile_pack, evaluate
-from ._exceptions import RulePackError
+from ._exceptions import EngineError, RulePackError
 from ._rulepack import RulePack, parse_rule_pack
 from ._safety import check_floors
 
-__all__ = ["compiled", "default_rule_pack", "load_rule_pack"]
+__all__ = ["CACHE_SIZE", "compiled", "default_rule_pack", "load_rule_pack"]
+
+CACHE_SIZE = 32
+"""Custom packs kept compiled; each costs up to a few MB of engine memory."""
 
 _DEFAULT_FILE = "default.yaml"
 _LOCK = threading.Lock()
-_PACKS: dict[str, tuple[RulePack, CompiledRuleset]] = {}
+# The bundled pack, never evicted, and the custom packs, least recently used first.
+_PINNED: dict[str, tuple[RulePack, CompiledRuleset]] = {}
+_RECENT: OrderedDict[str, tuple[RulePack, CompiledRuleset]] = OrderedDict()
 _DEFAULT: list[RulePack] = []
 
 
@@ -40,36 +49,62 @@ def _default_path() -> tuple[Path, str]:
     )
 
 
-def _register(pack: RulePack) -> RulePack:
-    with _LOCK:
-        known = _PACKS.get(pack.sha256)
-        if known is not None:
-            return known[0]
+def _compile(pack: RulePack) -> CompiledRuleset:
+    """Compile ``pack`` and check its safety floors; every failure is a RulePackError."""
+    try:
         ruleset = compile_pack(pack)
+    except EngineError as error:
+        # The pack's limits should leave the engine nothing to refuse.
+        raise RulePackError(
+            f"the engine refused the pack ({error.msg})",
+            file=pack.file,
+            field="rules",
+            type="engine",
+        ) from None
 
-        def probe(case: Case) -> Assessment:
-            return evaluate(case, pack, ruleset)
+    def probe(case: Case) -> Assessment:
+        return evaluate(case, pack, ruleset)
 
+    try:
         check_floors(pack, probe)
-        _PACKS[pack.sha256] = (pack, ruleset)
-        return pack
+    except BaseException:
+        release_ruleset(ruleset.name)
+        raise
+    return ruleset
+
+
+def _register(pack: RulePack, *, pin: bool = False) -> tuple[RulePack, CompiledRuleset]:
+    with _LOCK:
+        known = _PINNED.get(pack.sha256)
+        if known is not None:
+            return known
+        known = _RECENT.pop(pack.sha256, None) or (pack, _compile(pack))
+        if pin:
+            _PINNED[pack.sha256] = known
+            return known
+        _RECENT[pack.sha256] = known  # now the most recently used
+        while len(_RECENT) > CACHE_SIZE:
+            _, (_, evicted) = _RECENT.popitem(last=False)
+            release_ruleset(evicted.name)
+        return known
 
 
 def load_rule_pack(path: str | Path) -> RulePack:
     """Load, validate and compile a rule pack from a YAML or JSON file.
 
     Raises :class:`RulePackError` naming the file, rule id and field of the
-    first problem, including a broken safety floor.  Loading the same content
-    twice returns the already compiled pack.
+    first problem, including a pack past a limit (docs/rules.md, "Limits") and
+    a broken safety floor; nothing else escapes.  Loading the same content
+    twice returns the already compiled pack while it is cached.
     """
-    return _register(parse_rule_pack(Path(path)))
+    return _register(parse_rule_pack(Path(path)))[0]
 
 
 def default_rule_pack() -> RulePack:
     """The bundled rule pack (``rules/default.yaml``), loaded on first use."""
     if not _DEFAULT:
         path, display = _default_path()
-        pack = _register(parse_rule_pack(path, display_name=display))
+        pack = _register(parse_rule_pack(path, display_name=display), pin=True)[0]
         with _LOCK:
             if not _DEFAULT:
                 _DEFAULT.append(pack)
@@ -77,9 +112,5 @@ def default_rule_pack() -> RulePack:
 
 
 def compiled(pack: RulePack) -> tuple[RulePack, CompiledRuleset]:
-    """The registered pack and engine ruleset for ``pack`` (registering it if new)."""
-    known = _PACKS.get(pack.sha256)
-    if known is None:
-        _register(pack)
-        known = _PACKS[pack.sha256]
-    return known
+    """The registered pack and engine ruleset for ``pack`` (registering it again if new)."""
+    return _register(pack)
