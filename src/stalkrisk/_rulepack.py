@@ -59,7 +59,7 @@ _ID_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 # the GIL held, reads past its tables, or fails while assessing.  Each figure is
 # measured with bench/pack_limits.py and explained in docs/rules.md ("Limits").
 
-MAX_FILE_BYTES = 256 * 1024  # the YAML reader takes about 1.7 ms per KiB
+MAX_FILE_BYTES = 192 * 1024  # the densest YAML reads at about 2.5 ms per KiB
 MAX_DOCUMENT_DEPTH = 64  # reading nests in Python; far below its recursion limit
 MAX_RULES = 200  # the engine reads past a 256-entry list at 256 same-condition rules
 MAX_COMPARISONS_PER_RULE = 128
