@@ -460,7 +460,7 @@ def main() -> None:
         [
             (f"{name}, {kib} KiB", measure("file_size", kib, reader))
             for reader, name in enumerate(readers)
-            for kib in ((128, 193) if args.quick else (64, 128, 192, 193, 256))
+            for kib in ((128, 193) if args.quick else (64, 128, 192, 193))
         ],
     )
     table(
