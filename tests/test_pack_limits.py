@@ -499,6 +499,15 @@ def assesses(path: Path, *cases: dict[str, Any]) -> stalkrisk.RulePack:
     return pack
 
 
+def test_every_limit_is_documented_with_its_value_and_has_a_test() -> None:
+    docs = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+
+    for name, value in LIMITS.items():
+        assert f"| `{name}` | {value:,} |" in docs
+        assert f"| `test_{name}` |" in docs
+        assert callable(globals().get(f"test_{name}"))
+
+
 def test_max_file_bytes(tmp_path: Path) -> None:
     text = DEFAULT_TEXT.replace("name: stalkrisk-default", "name: at-size", 1) + "# "
     at = tmp_path / "at.yaml"
