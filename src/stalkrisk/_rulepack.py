@@ -61,9 +61,9 @@ _ID_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
 MAX_FILE_BYTES = 192 * 1024  # the densest YAML reads at about 2.5 ms per KiB
 MAX_DOCUMENT_DEPTH = 64  # reading nests in Python; far below its recursion limit
-MAX_RULES = 200  # the engine reads past a 256-entry list at 256 same-condition rules
-MAX_COMPARISONS_PER_RULE = 128
-MAX_COMPARISONS_PER_PACK = 2_000  # each is an engine node of up to 3.5 KB
+MAX_RULES = 200  # the engine reads past a 256-entry table at 257 rules on one condition
+MAX_COMPARISONS_PER_RULE = 128  # 512 after one condition hang the engine
+MAX_COMPARISONS_PER_PACK = 2_000  # each is at most one engine node, up to 3.5 KB
 MAX_CONDITION_DEPTH = 8
 MAX_GROUPS_PER_RULE = 12  # the engine refuses more than 14 all/any groups in a rule
 MAX_DNF_TERMS_PER_RULE = 64  # each term is one path the engine walks per fact
