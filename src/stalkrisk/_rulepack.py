@@ -306,14 +306,15 @@ class _Reader:
             self.fail(path, "must not be empty")
         return value
 
-    def number(self, value: Any, path: str, *, bound: int = MAX_NUMBER) -> int | float:
+    def number(self, value: Any, path: str, *, limit: str = "max_number") -> int | float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.fail(path, f"expected a number, got {_type_name(value)}")
         if not math.isfinite(value):
             self.fail(path, "expected a finite number")
-        if abs(value) > bound:
-            limit = "max_days" if bound == MAX_DAYS else "max_number"
-            self.over(path, f"{value:,} is out of range; at most {bound:,} is allowed", limit)
+        if abs(value) > LIMITS[limit]:
+            self.over(
+                path, f"{value:,} is out of range; at most {LIMITS[limit]:,} is allowed", limit
+            )
         return value
 
     def choice(self, value: Any, path: str, choices: Sequence[str]) -> str:
@@ -347,8 +348,8 @@ def _parameters(reader: _Reader, raw: Any) -> dict[str, Parameter]:
     for name, body in items.items():
         path = f"parameters.{name}"
         body = reader.mapping(body, path, required=("value",), optional=("description", "source"))
-        bound = MAX_DAYS if name in _DAY_PARAMETERS else MAX_NUMBER
-        value = reader.number(body["value"], f"{path}.value", bound=bound)
+        limit = "max_days" if name in _DAY_PARAMETERS else "max_number"
+        value = reader.number(body["value"], f"{path}.value", limit=limit)
         if value < 0:
             reader.fail(f"{path}.value", f"must not be negative, got {value}")
         parameters[name] = Parameter(
