@@ -100,6 +100,16 @@ def with_rules(*added: dict[str, Any], name: str = "limits") -> dict[str, Any]:
     return doc
 
 
+def with_comparisons(total: int, name: str) -> dict[str, Any]:
+    """The bundled pack with chains added until its rules hold ``total`` comparisons."""
+    left, added = total - DEFAULT_COMPARISONS, list[dict[str, Any]]()
+    while left:
+        size = min(left, LIMITS["max_comparisons_per_rule"])
+        added.append(rule(f"note.n{len(added)}", chain(size)))
+        left -= size
+    return with_rules(*added, name=name)
+
+
 def refusal(path: Path) -> RulePackError:
     with pytest.raises(RulePackError) as info:
         stalkrisk.load_rule_pack(path)
@@ -470,6 +480,21 @@ def test_loading_more_packs_than_the_cache_holds_frees_the_oldest_engine_ruleset
     assert set(names[2:]) <= set(_engine._REGISTRY)
 
 
+def test_the_cache_also_bounds_the_comparisons_its_packs_hold(tmp_path: Path) -> None:
+    # Engine memory grows with comparisons: ten packs at the limit fill the cache.
+    count = _registry.CACHE_COMPARISONS // LIMITS["max_comparisons_per_pack"] + 1
+    paths = [
+        write(
+            tmp_path, with_comparisons(LIMITS["max_comparisons_per_pack"], f"big-{n}"), f"{n}.json"
+        )
+        for n in range(count)
+    ]
+    names = [f"stalkrisk_{stalkrisk.load_rule_pack(path).sha256[:32]}" for path in paths]
+
+    assert names[0] not in _engine._REGISTRY
+    assert set(names[1:]) <= set(_engine._REGISTRY)
+
+
 def test_a_pack_whose_ruleset_was_freed_still_assesses_with_its_own_rules(
     tmp_path: Path,
 ) -> None:
@@ -562,16 +587,10 @@ def test_max_comparisons_per_rule(tmp_path: Path) -> None:
 
 
 def test_max_comparisons_per_pack(tmp_path: Path) -> None:
-    def comparisons(total: int) -> Path:
-        left, added = total - DEFAULT_COMPARISONS, list[dict[str, Any]]()
-        while left:
-            size = min(left, LIMITS["max_comparisons_per_rule"])
-            added.append(rule(f"note.n{len(added)}", chain(size)))
-            left -= size
-        return write(tmp_path, with_rules(*added, name=f"c{total}"), f"c{total}.json")
+    limit = LIMITS["max_comparisons_per_pack"]
 
-    assesses(comparisons(LIMITS["max_comparisons_per_pack"]))
-    error = refusal(comparisons(LIMITS["max_comparisons_per_pack"] + 1))
+    assesses(write(tmp_path, with_comparisons(limit, name="at"), "at.json"))
+    error = refusal(write(tmp_path, with_comparisons(limit + 1, name="over"), "over.json"))
     assert limit_of(error) == "max_comparisons_per_pack"
 
 

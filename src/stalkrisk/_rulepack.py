@@ -243,6 +243,11 @@ class RulePack:
         return self.parameters[name].value
 
     @cached_property
+    def comparisons(self) -> int:
+        """Comparisons in all rules: what the engine's memory for the pack grows with."""
+        return sum(_shape(rule.when)[0] for rule in self.rules)
+
+    @cached_property
     def _rules_by_id(self) -> dict[str, Rule]:
         return {rule.id: rule for rule in self.rules}
 
