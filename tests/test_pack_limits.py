@@ -10,6 +10,7 @@ are built from the bundled ``rules/default.yaml`` (29 rules, 47 comparisons,
 from __future__ import annotations
 
 import copy
+import gc
 import io
 import json
 import pickle
@@ -19,6 +20,7 @@ import sys
 import tempfile
 import textwrap
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -478,6 +480,19 @@ def test_loading_more_packs_than_the_cache_holds_frees_the_oldest_engine_ruleset
 
     assert not set(names[:2]) & set(_engine._REGISTRY)
     assert set(names[2:]) <= set(_engine._REGISTRY)
+
+
+def test_an_evicted_pack_is_freed_once_the_caller_lets_it_go(tmp_path: Path) -> None:
+    """Nothing of the library's keeps it: not the registry, not a result cache."""
+    doc = default_doc("freed")
+    first = stalkrisk.load_rule_pack(write(tmp_path, doc, "freed.json"))
+    stalkrisk.assess(case(contact("a", 0, "following")), rule_pack=first)
+    freed = weakref.ref(first)
+    del first
+    _distinct_packs(tmp_path, _registry.CACHE_SIZE + 1)
+    gc.collect()
+
+    assert freed() is None
 
 
 def test_the_cache_also_bounds_the_comparisons_its_packs_hold(tmp_path: Path) -> None:

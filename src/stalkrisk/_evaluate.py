@@ -21,7 +21,7 @@ from ._ladder import Level
 from ._rulepack import Rule, RulePack
 from ._version import __version__
 
-__all__ = ["Findings", "assessment", "compile_pack", "evaluate", "findings"]
+__all__ = ["Findings", "assessment", "compile_pack", "evaluate", "findings", "forget_packs"]
 
 # The compact, JSON-encodable result of one evaluation (see findings()).
 Findings = dict[str, Any]
@@ -201,6 +201,16 @@ def _raise_if(
 @lru_cache(maxsize=64)
 def _pack_info(pack: RulePack) -> RulePackInfo:
     return RulePackInfo(name=pack.name, version=pack.version, sha256=pack.sha256)
+
+
+def forget_packs() -> None:
+    """Drop every cached result that holds a pack, so an evicted pack can be freed.
+
+    The caches are keyed by pack; clearing them all is simpler than picking out
+    one pack's entries, and they refill on the next calls.
+    """
+    for cached in (_extractor, _read_fields, _actions, _raise_if, _pack_info, _rule_output):
+        cached.cache_clear()
 
 
 def evaluate(case: Case, pack: RulePack, ruleset: CompiledRuleset) -> Assessment:

@@ -18,7 +18,7 @@ from pathlib import Path
 from ._assessment import Assessment
 from ._case import Case
 from ._engine import CompiledRuleset, release_ruleset
-from ._evaluate import compile_pack, evaluate
+from ._evaluate import compile_pack, evaluate, forget_packs
 from ._exceptions import EngineError, RulePackError
 from ._rulepack import RulePack, parse_rule_pack
 from ._safety import check_floors
@@ -91,6 +91,7 @@ def _register(pack: RulePack, *, pin: bool = False) -> tuple[RulePack, CompiledR
         ):
             _, (_, evicted) = _RECENT.popitem(last=False)
             release_ruleset(evicted.name)
+            forget_packs()
         return known
 
 
