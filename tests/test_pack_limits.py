@@ -22,6 +22,7 @@ import textwrap
 import time
 import weakref
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -834,3 +835,55 @@ def test_generated_packs_load_or_are_refused_at_a_limit_and_assess_without_engin
     event("loaded")
     for _ in range(3):
         stalkrisk.assess(data.draw(cases(max_contacts=60)), rule_pack=pack)
+
+
+@pytest.mark.parametrize("threshold", [1e-05, 1e-07, 5e-09, 1.5e-05])
+def test_a_threshold_that_python_writes_with_a_bare_exponent_loads_and_compares_exactly(
+    tmp_path: Path, threshold: float
+) -> None:
+    """`1e-05` is what Python writes for 0.00001; the engine once refused the whole pack."""
+    doc = default_doc("tiny-threshold")
+    doc["parameters"]["tiny"] = {"value": threshold}
+    doc["rules"].append(
+        {
+            "id": "note.tiny_span",
+            "title": "A tiny span",
+            "fact": "grade",
+            "when": {"all": [{"field": "max_span_days", "gte": {"param": "tiny"}}]},
+            "then": {"note": "The longest episode spans at least the tiny threshold."},
+            "rationale": "Checks that tiny thresholds reach the engine intact.",
+            "source": "test",
+        }
+    )
+    pack = stalkrisk.load_rule_pack(write(tmp_path, doc))
+    microseconds = threshold * 86_400_000_000
+
+    def fired(span_us: int) -> bool:
+        first = datetime(2025, 3, 1, tzinfo=UTC)
+        last = first + timedelta(microseconds=span_us)
+        found = stalkrisk.assess(
+            {
+                "assessed_at": "2025-03-02T00:00:00+00:00",
+                "client": {"relationship": "former"},
+                "contacts": [
+                    {"id": "a", "at": first.isoformat(), "behaviours": ["unwanted_calls"]},
+                    {"id": "b", "at": last.isoformat(), "behaviours": ["unwanted_calls"]},
+                ],
+            },
+            rule_pack=pack,
+        )
+        return "note.tiny_span" in {r.id for r in found.rules_fired}
+
+    span = max(1, round(microseconds))
+    assert fired(span) is (span / 86_400_000_000 >= threshold)
+    assert fired(span + 1)
+    assert not fired(0)
+
+
+def test_a_threshold_of_1e16_is_refused_at_its_limit_not_by_the_engine(tmp_path: Path) -> None:
+    doc = default_doc("huge-threshold")
+    doc["parameters"]["recent_days"]["value"] = 1e16
+
+    with pytest.raises(RulePackError, match="max_") as caught:
+        stalkrisk.load_rule_pack(write(tmp_path, doc))
+    assert caught.value.type == "limit"
