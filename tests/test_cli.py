@@ -674,3 +674,20 @@ def test_module_assess_format_fhir_exits_0() -> None:
     resource = json.loads(result.stdout)
     assert resource["subject"] == {"reference": "Patient/unknown"}
     assert resource["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == "referral"
+
+
+def test_an_interrupt_exits_130_with_one_line_and_no_output(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_cli, "assess", interrupted)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stalkrisk.example_case().model_dump_json()))
+
+    code = _cli.main(["assess", "-"])
+
+    captured = capsys.readouterr()
+    assert code == 130
+    assert captured.out == ""
+    assert captured.err == "stalkrisk: interrupted\n"

@@ -5,7 +5,8 @@ path or the rule-pack field, one problem per line, and never quotes case text)
 or a standard stream that cannot be used: standard input closed or unreadable,
 standard output closed or failing (a full disk).  Both are for the user to fix;
 1 is kept for faults of the program.  A closed standard error only silences the
-messages; the exit code still tells.
+messages; the exit code still tells.  130 means interrupted (Ctrl-C): nothing is
+printed but one line on standard error.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ __all__ = ["main"]
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_INVALID = 2
+EXIT_INTERRUPTED = 130  # the shells' code for a command ended by SIGINT
 
 _DEFAULT_SUBJECT = "Patient/unknown"
 _FHIR_OPTIONS = ("subject", "performer", "basis", "fhir_version")
@@ -197,7 +199,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Graded, explained recommendations for clinicians stalked by a client.",
         epilog=(
             "Exit codes: 0 ok, 1 internal error, 2 invalid input or a standard stream "
-            "that cannot be read or written."
+            "that cannot be read or written, 130 interrupted."
         ),
     )
     parser.add_argument("--version", action="version", version=f"stalkrisk {__version__}")
@@ -321,6 +323,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:
         _say(f"stalkrisk: internal error ({type(error).__name__}); please report it")
         return EXIT_INTERNAL
+    except KeyboardInterrupt:
+        _say("stalkrisk: interrupted")
+        return EXIT_INTERRUPTED
     written = _write_output(out.getvalue())
     return code if written == EXIT_OK else written
 
