@@ -30,6 +30,7 @@ from ._features import fields_for
 from ._ladder import describe_effect
 from ._registry import default_rule_pack, load_rule_pack
 from ._rulepack import RulePack
+from ._shield import shielded
 from ._version import __version__
 
 __all__ = ["main"]
@@ -125,7 +126,8 @@ def _cmd_assess(args: argparse.Namespace, out: TextIO) -> int:
         raise _InvalidInput("the input is empty; expected a case as JSON")
     result = assess(text, rule_pack=pack)
     if args.format == "json":
-        out.write(result.model_dump_json(indent=2) + "\n")
+        # Shielded: pydantic would turn a Ctrl-C while it serialises into its own error.
+        out.write(shielded(lambda: result.model_dump_json(indent=2)) + "\n")
     elif args.format == "fhir":
         out.write(_fhir_resource(result, args))
     else:

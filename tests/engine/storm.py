@@ -39,6 +39,7 @@ TARGETS = (
     "assess_many",
     "assess_many_pool",
     "load_rule_pack",
+    "case_variant",
 )
 
 
@@ -118,6 +119,10 @@ def _targets() -> dict[str, tuple[Callable[[], Any], Callable[[Any], str]]]:
         "assess_many": (lambda: batch.assess_many(cases, workers=1), many),
         "assess_many_pool": (lambda: batch.assess_many(cases * 4, workers=2), many),
         "load_rule_pack": (load, graded),
+        "case_variant": (
+            lambda: case.with_fear("severe").with_client(prior_violence=True),
+            lambda r: r.model_dump_json(),
+        ),
     }
 
 
