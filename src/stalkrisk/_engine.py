@@ -19,10 +19,11 @@ guard in one place:
   (hazard 10);
 * the lock is taken around ``fork()`` and rebuilt in the child (hazard 11);
 * rules are single-fact conditions on constants; no joins (hazard 3);
-* facts are asserted one by one, never in batches (hazard 5), carry an ``id``
-  the adapter picks so that no two facts of a session share an engine hash
-  (hazard 4), and hold only numbers and strings, numbers written in a form the
-  engine's parser reads (hazards 6 and 12);
+* facts are asserted one by one, never in batches (hazard 5), carry no ``id``
+  property, and a fact the engine takes for another one (its 32-bit content
+  hash collided) is asserted again with a salt (hazard 4); facts hold only
+  numbers and strings, written in a form the engine's parser reads (hazards 6
+  and 12);
 * a duplicate or deferred fact, or any engine error, is an :class:`EngineError`
   (fail closed); session ids come from a process-wide counter, and a ruleset
   never holds more sessions than the engine allows (hazard 8).
@@ -72,6 +73,10 @@ _OK, _NOT_HANDLED, _OBSERVED, _DEFERRED = 0, 1, 2, 3
 # The engine allows 1,024 sessions per ruleset and crashes past that; the
 # adapter opens one at a time, so this bounds the ones it could not delete.
 _MAX_UNDELETED = 512
+# A fact the engine takes for another (a hash collision) is asserted again with
+# this property; no rule reads it.  Each salt is a fresh 1-in-2**32 draw.
+_SALT = "salt"
+_MAX_SALTS = 8
 # The engine reads integers with atoll: anything wider than 64 bits overflows.
 _INT_BOUND = 2**63
 
@@ -210,44 +215,6 @@ def _json(value: Any) -> str:
     raise TypeError(f"cannot send {type(value).__name__} to the engine")
 
 
-def _engine_hash(text: str) -> int:
-    # The engine's fnv1Hash32 (src/rules/state.c): FNV-1a over the bytes, 32 bits.
-    value = 0x811C9DC5
-    for byte in text.encode():
-        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return value
-
-
-class _FactIds:
-    """Fact ids whose engine hashes are pairwise distinct.
-
-    The engine finds a fact by the 32-bit hash of its id (or of its content)
-    without comparing the ids themselves, so two facts whose hashes collide
-    would be one fact: the second one "observed" and its rules lost.  Handing
-    out ids from this list, one per fact of a session, makes that impossible.
-    """
-
-    def __init__(self) -> None:
-        self._ids: list[str] = []
-        self._hashes: set[int] = set()
-        self._next = itertools.count()
-        self._lock = threading.Lock()
-
-    def first(self, count: int) -> list[str]:
-        if len(self._ids) < count:
-            with self._lock:
-                while len(self._ids) < count:
-                    candidate = f"f{next(self._next)}"
-                    digest = _engine_hash(candidate)
-                    if digest not in self._hashes:
-                        self._hashes.add(digest)
-                        self._ids.append(candidate)
-        return self._ids
-
-
-_FACT_IDS = _FactIds()
-
-
 @dataclass(frozen=True)
 class EngineRule:
     """A rule as the adapter needs it: an id, the fact kind it reads, its condition."""
@@ -302,7 +269,6 @@ class Session:
         self.sid = sid
         self.firings: list[Firing] = []
         self._seen: set[tuple[str, str, int]] = set()
-        self._asserted = 0
         # True once an action has started in this session: only then is
         # deleting it safe (hazard 2).
         self.started = False
@@ -320,19 +286,33 @@ class Session:
     def _fail(self, what: str) -> EngineError:
         return EngineError(what, rule_pack=self._ruleset.pack)
 
+    def _store(self, handle: int, fact: Mapping[str, int | float | str]) -> tuple[int, int]:
+        """Assert ``fact``, salting it while the engine takes it for another fact.
+
+        The engine knows a fact by a 32-bit hash of its content and never
+        compares the contents, so a new fact whose hash matches a stored one is
+        reported as already seen and dropped (about 1 chance in 4 among 50,000
+        stored facts).  The adapter never asserts the same fact twice in a
+        session, so "seen" can only mean such a collision: a salt changes the
+        hash and the fact is asserted again, with nothing lost.
+        """
+        code, state = _NATIVE.assert_fact(handle, _json({**fact, "sid": self.sid}))
+        salt = 0
+        while code == _OBSERVED and salt < _MAX_SALTS:
+            salt += 1
+            salted = {**fact, "sid": self.sid, _SALT: salt}
+            code, state = _NATIVE.assert_fact(handle, _json(salted))
+        return int(code), int(state)
+
     def assert_fact(self, fact: Mapping[str, int | float | str]) -> None:
         """Assert one flat fact and read back every rule it fires, synchronously."""
-        if "id" in fact or "sid" in fact:
-            raise self._fail("a fact must not carry 'id' or 'sid'")
-        fact_id = _FACT_IDS.first(self._asserted + 1)[self._asserted]
-        self._asserted += 1
-        try:
-            text = _json({**fact, "sid": self.sid, "id": fact_id})
-        except (TypeError, ValueError) as error:
-            raise self._fail(f"a fact cannot be sent to the engine ({error})") from None
+        if "id" in fact or "sid" in fact or _SALT in fact:
+            raise self._fail(f"a fact must not carry 'id', 'sid' or '{_SALT}'")
         handle = self._handle
         try:
-            code, state = _NATIVE.assert_fact(handle, text)
+            code, state = self._store(handle, fact)
+        except (TypeError, ValueError) as error:
+            raise self._fail(f"a fact cannot be sent to the engine ({error})") from None
         except Exception as error:
             raise self._fail(f"the engine failed ({type(error).__name__})") from None
         if code == _NOT_HANDLED:
@@ -478,8 +458,8 @@ class CompiledRuleset:
         for sid, started in list(self._undeleted.items()):
             try:
                 if not started:
-                    # A fresh id: the sweep fact of an earlier attempt may be stored.
-                    fact = {**_SWEEP_FACT, "sid": sid, "id": f"sweep-{next(_SESSION_IDS)}"}
+                    # A fresh salt: the sweep fact of an earlier attempt may be stored.
+                    fact = {**_SWEEP_FACT, "sid": sid, _SALT: next(_SESSION_IDS)}
                     code, state = _NATIVE.assert_fact(handle, _json(fact))
                     if code != _OK or not _NATIVE.start_action_for_state(handle, state):
                         continue

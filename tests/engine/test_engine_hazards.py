@@ -165,10 +165,10 @@ def test_conditions_use_only_supported_operators() -> None:
 @pytest.mark.parametrize("kind", ["episode", "case", "grade"])
 def test_fact_fields_are_few_and_never_named_id_or_sid(kind: str) -> None:
     """Guard: at most 255 properties per fact; `id` would collapse facts."""
-    names = set(fields_for(kind)) | {"kind", "index", "sid"}
+    names = set(fields_for(kind)) | {"kind", "index", "sid", "salt"}
 
     assert len(names) < 255
-    assert not {"id", "sid"} & set(fields_for(kind))
+    assert not {"id", "sid", "salt"} & set(fields_for(kind))
 
 
 def _fnv1_32(text: str) -> int:
@@ -181,7 +181,7 @@ def _fnv1_32(text: str) -> int:
 @pytest.mark.parametrize("kind", ["episode", "case", "grade"])
 def test_fact_property_names_have_distinct_engine_hashes(kind: str) -> None:
     """Guard: the engine finds properties by 32-bit FNV-1 hash without comparing names."""
-    names = [*fields_for(kind), "kind", "index", "sid"]
+    names = [*fields_for(kind), "kind", "index", "sid", "salt"]
 
     assert len({_fnv1_32(name) for name in names}) == len(names)
 

@@ -8,6 +8,7 @@ its id without comparing the ids, so two facts whose hashes collide are one.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -98,25 +99,32 @@ def test_calls_864_ms_apart_with_violence_are_graded_police_and_urgent() -> None
     assert result.urgent
 
 
-def test_fact_ids_have_pairwise_distinct_engine_hashes() -> None:
-    ids = _engine._FACT_IDS.first(60_000)[:60_000]
-
-    assert len({_engine._engine_hash(i) for i in ids}) == len(ids) == 60_000
+def _engine_hash(text: str) -> int:
+    # The engine's fnv1Hash32 (durable-rules src/rules/state.c): FNV-1a, 32 bits.
+    value = 0x811C9DC5
+    for byte in text.encode():
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
 
 
 def _colliding_ids() -> tuple[str, str]:
     seen: dict[int, str] = {}
     for n in itertools.count():
         candidate = f"c{n}"
-        digest = _engine._engine_hash(candidate)
+        digest = _engine_hash(candidate)
         if digest in seen:
             return seen[digest], candidate
         seen[digest] = candidate
     raise AssertionError("unreachable")
 
 
-def test_two_facts_whose_id_hashes_collide_are_one_fact_to_the_engine() -> None:
-    """Why the ids are chosen: the engine reports the second fact as already seen."""
+def test_two_facts_whose_identities_collide_are_one_fact_to_the_engine() -> None:
+    """The hazard, on the bare engine: the second fact is reported as seen (code 2).
+
+    A fact's identity is its ``id``, or a hash of its content, and the engine
+    finds it by a 32-bit hash of that identity without comparing identities.
+    Two ids chosen to collide show it without waiting for content to collide.
+    """
     first, second = _colliding_ids()
     rule = _engine.EngineRule("any", "case", Comparison(field="x", op="gte", value=0))
     ruleset = _engine.compile_ruleset("stalkrisk_test_collision", "collision", [rule])
@@ -139,8 +147,56 @@ def test_two_facts_whose_id_hashes_collide_are_one_fact_to_the_engine() -> None:
     assert _engine.run(codes) == [0, 2]
 
 
+def test_a_fact_taken_for_another_is_asserted_again_with_a_salt_and_fires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The guard: "seen" can only be a collision, since no fact is asserted twice."""
+    stalkrisk.default_rule_pack()
+    original = _engine._NATIVE.assert_fact
+    salted: list[int] = []
+
+    def colliding_once(handle: int, text: str) -> object:
+        fact = json.loads(text)
+        if fact.get("kind") == "grade" and "salt" not in fact:
+            return (2, 0)  # what the engine answers for a hash collision
+        if "salt" in fact:
+            salted.append(fact["salt"])
+        return original(handle, text)
+
+    monkeypatch.setattr(_engine._NATIVE, "assert_fact", colliding_once)
+
+    result = stalkrisk.assess(
+        {
+            "assessed_at": "2025-03-02T00:00:00+00:00",
+            "client": {"relationship": "former"},
+            "contacts": [{"id": "a", "at": "2025-03-01T00:00:00+00:00", "behaviours": ["threat"]}],
+        }
+    )
+
+    assert salted == [1]
+    assert result.level is stalkrisk.Level.POLICE
+
+
+def test_a_fact_taken_for_another_at_every_salt_fails_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stalkrisk.default_rule_pack()
+    original = _engine._NATIVE.assert_fact
+
+    def always_seen(handle: int, text: str) -> object:
+        if json.loads(text).get("kind") == "grade":
+            return (2, 0)
+        return original(handle, text)
+
+    monkeypatch.setattr(_engine._NATIVE, "assert_fact", always_seen)
+
+    with pytest.raises(stalkrisk.EngineError, match="code 2"):
+        stalkrisk.assess(stalkrisk.example_case())
+    assert _engine.open_sessions() == 0
+
+
 def test_fifty_thousand_episodes_that_each_fire_a_rule_are_assessed() -> None:
-    """Their facts stay stored, so content hashes would collide (about 1 chance in 4)."""
+    """Their facts stay stored, so their content hashes collide about 1 time in 4."""
     start = datetime(1, 1, 1, tzinfo=UTC)
     contacts = []
     for n in range(50_000):
