@@ -55,7 +55,7 @@ _ID_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
 # --- limits -----------------------------------------------------------------------
 # A pack beyond any of these is refused with a RulePackError of type "limit"
-# before the engine sees it: past its own limits durable-rules 2.0.28 hangs with
+# before the engine sees it: past its own limits the rule engine (2.0.28) hangs with
 # the GIL held, reads past its tables, or fails while assessing.  Each figure is
 # measured with bench/pack_limits.py and explained in docs/rules.md ("Limits").
 
@@ -506,7 +506,7 @@ def _shape(condition: Condition) -> tuple[int, int, int]:
 
 
 class _Node:
-    """A node of the engine's alpha network, built as durable-rules 2.0.28 builds it.
+    """A node of the engine's alpha network, built as the rule engine (2.0.28) builds it.
 
     In src/rules/rete.c, ``findAlpha`` reuses the child with the same field,
     operator, value type and value; an ``any`` group gets a fresh join node that
