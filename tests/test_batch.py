@@ -10,7 +10,7 @@ import pytest
 from builders import case, contact
 
 import stalkrisk
-from stalkrisk import batch, vignettes
+from stalkrisk import _evaluate, batch, vignettes
 
 CASES = [vignettes.load(name).case for name in vignettes.names()]
 
@@ -33,7 +33,11 @@ def test_assess_many_in_process_matches_sequential(sequential: list[str]) -> Non
 
 
 def test_assess_many_accepts_json_and_mappings() -> None:
-    inputs = [CASES[0].model_dump_json(), CASES[0].model_dump(mode="json"), CASES[0]]
+    inputs: list[batch.CaseInput] = [
+        CASES[0].model_dump_json(),
+        CASES[0].model_dump(mode="json"),
+        CASES[0],
+    ]
 
     levels = {r.level for r in stalkrisk.assess_many(inputs, workers=2)}
 
@@ -135,7 +139,7 @@ def test_the_collector_is_paused_while_results_are_built_and_enabled_again_after
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen: list[bool] = []
-    build = batch.assessment
+    build = _evaluate.assessment
 
     def spy(pack: stalkrisk.RulePack, found: dict[str, object]) -> stalkrisk.Assessment:
         seen.append(gc.isenabled())

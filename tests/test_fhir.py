@@ -57,7 +57,7 @@ def model_class(version: str) -> Any:
     return R4BRiskAssessment
 
 
-def assess_file(path: Path) -> stalkrisk.Assessment:
+def assess_file(path: Path | BundledVignette) -> stalkrisk.Assessment:
     return stalkrisk.assess(path.read_text(encoding="utf-8"))
 
 

@@ -617,7 +617,8 @@ def test_an_offset_beyond_14_hours_with_format_fhir_is_an_invalid_case(
 
 
 def test_the_repr_of_a_case_made_without_validation_and_missing_parts_does_not_fail() -> None:
-    unchecked = stalkrisk.Case.model_construct(contacts=())
+    parts: dict[str, Any] = {"contacts": ()}  # no assessed_at, no client
+    unchecked = stalkrisk.Case.model_construct(**parts)
 
     assert repr(unchecked) == "<Case, not validated>"
     assert str(unchecked) == "<Case, not validated>"

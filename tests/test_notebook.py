@@ -11,7 +11,7 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "docs" / "notebooks" / "trainin
 
 
 def test_training_notebook_runs_without_errors(tmp_path: Path) -> None:
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    notebook = nbformat.read(NOTEBOOK, as_version=4)  # type: ignore[no-untyped-call]  # untyped
     client = NotebookClient(
         notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
     )

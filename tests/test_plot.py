@@ -64,6 +64,21 @@ def red_markers(ax: Axes) -> list[Line2D]:
     ]
 
 
+def figure_of(ax: Axes) -> Figure:
+    figure = ax.figure
+    assert isinstance(figure, Figure)
+    return figure
+
+
+def date_to_num(moment: datetime) -> float:
+    return float(mdates.date2num(moment))  # type: ignore[no-untyped-call]  # untyped
+
+
+def num_to_date(number: float) -> datetime:
+    moment: datetime = mdates.num2date(number)  # type: ignore[no-untyped-call]  # untyped
+    return moment
+
+
 # --- every vignette renders ----------------------------------------------------------------
 
 
@@ -72,7 +87,7 @@ def test_every_vignette_renders_to_a_png(path: Path, tmp_path: Path) -> None:
     ax = plot.timeline(path.read_text(encoding="utf-8"))
     target = tmp_path / f"{path.stem}.png"
 
-    ax.figure.savefig(target)
+    figure_of(ax).savefig(target)
 
     data = target.read_bytes()
     width, height = png_size(data)
@@ -207,8 +222,8 @@ def test_the_course_of_conduct_is_shaded_and_its_span_annotated() -> None:
     [span] = [p for p in ax.patches if p.get_alpha() is not None]
     xs = ax.transData.inverted().transform(span.get_verts())[:, 0]
     start, end = min(xs), max(xs)
-    assert mdates.num2date(start).isoformat() == "2025-01-06T09:00:00+00:00"
-    assert mdates.num2date(end).isoformat() == "2025-01-22T09:00:00+00:00"
+    assert num_to_date(start).isoformat() == "2025-01-06T09:00:00+00:00"
+    assert num_to_date(end).isoformat() == "2025-01-22T09:00:00+00:00"
 
 
 def test_an_episode_below_the_threshold_is_labelled_as_such() -> None:
@@ -241,7 +256,7 @@ def test_no_span_is_drawn_for_a_single_contact() -> None:
 def test_assessed_at_is_a_line_and_fear_is_shown() -> None:
     data = vignette("threat_against_the_family")
     ax = plot.timeline(data)
-    assessed = mdates.date2num(stalkrisk.parse_case(data).assessed_at)
+    assessed = date_to_num(stalkrisk.parse_case(data).assessed_at)
 
     vertical = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
     assert [list(line.get_xdata()) for line in vertical] == [[assessed, assessed]]  # type: ignore[arg-type]
@@ -265,14 +280,17 @@ def test_warnings_are_labelled_and_an_old_protection_order_is_noted_at_the_edge(
 
 
 def test_a_case_with_no_contacts_renders_with_title_and_assessed_at(tmp_path: Path) -> None:
-    data = {"assessed_at": "2025-06-01T12:00:00+02:00", "client": {"relationship": "current"}}
+    data: dict[str, Any] = {
+        "assessed_at": "2025-06-01T12:00:00+02:00",
+        "client": {"relationship": "current"},
+    }
 
     ax = plot.timeline(data)
-    ax.figure.savefig(tmp_path / "empty.png")
+    figure_of(ax).savefig(tmp_path / "empty.png")
 
     assert ax.get_title(loc="left") == "none — No concern recorded"
     assert "no contacts recorded" in all_texts(ax)
-    assessed = mdates.date2num(datetime.fromisoformat(data["assessed_at"]))
+    assessed = date_to_num(datetime.fromisoformat(data["assessed_at"]))
     lo, hi = ax.get_xlim()
     assert lo < assessed < hi
     assert ax.get_yticks().size == 0
@@ -295,8 +313,8 @@ def test_times_are_shown_in_the_zone_of_assessed_at() -> None:
     all_texts(ax)  # lay out the ticks
     ticks = {label.get_text(): label.get_position()[0] for label in ax.get_xticklabels()}
     # The day changes at local midnight, 22:00 UTC; the tick labels follow the local day.
-    assert ticks["Jun-02"] == mdates.date2num(datetime(2025, 6, 2, tzinfo=plus_two))
-    x = mdates.date2num(datetime(2025, 6, 1, 23, 30, tzinfo=plus_two))
+    assert ticks["Jun-02"] == date_to_num(datetime(2025, 6, 2, tzinfo=plus_two))
+    x = date_to_num(datetime(2025, 6, 1, 23, 30, tzinfo=plus_two))
     marker = next(line for line in ax.get_lines() if line.get_marker() == "o")
     assert list(marker.get_xdata()) == [x]  # type: ignore[arg-type]
 
@@ -349,7 +367,7 @@ def test_timelines_can_be_drawn_in_threads() -> None:
     def draw(path: Path) -> None:
         try:
             buffer = io.BytesIO()
-            plot.timeline(path.read_text(encoding="utf-8")).figure.savefig(buffer, format="png")
+            figure_of(plot.timeline(path.read_text(encoding="utf-8"))).savefig(buffer, format="png")
             assert buffer.getvalue().startswith(PNG_SIGNATURE)
         except BaseException as error:  # pragma: no cover - only on failure
             errors.append(error)

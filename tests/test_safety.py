@@ -67,7 +67,7 @@ def test_a_long_relationship_does_not_lower_the_grade_and_is_called_out() -> Non
     ],
 )
 def test_reflective_never_appears_with_fear(extra: dict[str, object]) -> None:
-    result = assess(contact("a", 0, "gift"), **extra)  # type: ignore[arg-type]
+    result = assess(contact("a", 0, "gift"), **extra)
 
     assert result.elements.fear.present
     assert result.level is not stalkrisk.Level.REFLECTIVE

@@ -14,7 +14,7 @@ from subprocess_run import describe, run_isolated
 
 import stalkrisk
 from stalkrisk import _engine, _registry, vignettes
-from stalkrisk._features import fields_for
+from stalkrisk._features import FactKind, fields_for
 from stalkrisk._rulepack import Comparison
 
 
@@ -163,7 +163,7 @@ def test_conditions_use_only_supported_operators() -> None:
 
 
 @pytest.mark.parametrize("kind", ["episode", "case", "grade"])
-def test_fact_fields_are_few_and_never_named_id_or_sid(kind: str) -> None:
+def test_fact_fields_are_few_and_never_named_id_or_sid(kind: FactKind) -> None:
     """Guard: at most 255 properties per fact; `id` would collapse facts."""
     names = set(fields_for(kind)) | {"kind", "index", "sid", "salt"}
 
@@ -179,7 +179,7 @@ def _fnv1_32(text: str) -> int:
 
 
 @pytest.mark.parametrize("kind", ["episode", "case", "grade"])
-def test_fact_property_names_have_distinct_engine_hashes(kind: str) -> None:
+def test_fact_property_names_have_distinct_engine_hashes(kind: FactKind) -> None:
     """Guard: the engine finds properties by 32-bit FNV-1 hash without comparing names."""
     names = [*fields_for(kind), "kind", "index", "sid", "salt"]
 

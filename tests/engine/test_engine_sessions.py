@@ -42,7 +42,7 @@ def test_open_sessions_stay_within_the_thread_count_and_drop_to_zero() -> None:
         except BaseException as error:
             errors.append(error)
 
-    _engine._NATIVE.assert_fact = spy  # type: ignore[method-assign]
+    _engine._NATIVE.assert_fact = spy
     try:
         threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
         for thread in threads:
@@ -50,7 +50,7 @@ def test_open_sessions_stay_within_the_thread_count_and_drop_to_zero() -> None:
         for thread in threads:
             thread.join()
     finally:
-        _engine._NATIVE.assert_fact = original  # type: ignore[method-assign]
+        _engine._NATIVE.assert_fact = original
 
     assert errors == []
     assert peak[0] == 1  # the process-wide lock: never more than one, so at most THREADS

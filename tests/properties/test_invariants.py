@@ -233,7 +233,7 @@ def test_every_fired_rule_exists_in_the_pack(case: Case) -> None:
 @given(cases())
 def test_grade_is_the_highest_level_set_by_a_fired_rule(case: Case) -> None:
     result = stalkrisk.assess(case)
-    levels = [RULES[r.id].level for r in result.rules_fired if RULES[r.id].level is not None]
+    levels = [level for r in result.rules_fired if (level := RULES[r.id].level) is not None]
 
     assert result.level == max(levels, key=lambda lv: lv.rank, default=Level.NONE)
     assert result.urgent == any(RULES[r.id].urgent for r in result.rules_fired)
