@@ -77,15 +77,26 @@ def _compile(pack: RulePack) -> CompiledRuleset:
 
 
 def _register(pack: RulePack, *, pin: bool = False) -> tuple[RulePack, CompiledRuleset]:
+    # Every assessment comes here: the bundled pack is found without the lock.
+    known = _PINNED.get(pack.sha256)
+    if known is not None:
+        return known
     with _LOCK:
         known = _PINNED.get(pack.sha256)
         if known is not None:
             return known
-        known = _RECENT.pop(pack.sha256, None) or (pack, _compile(pack))
+        known = _RECENT.get(pack.sha256)
+        if known is not None and not pin:
+            _RECENT.move_to_end(pack.sha256)  # now the most recently used
+            return known
+        if known is None:
+            known = (pack, _compile(pack))
         if pin:
+            _RECENT.pop(pack.sha256, None)
             _PINNED[pack.sha256] = known
             return known
-        _RECENT[pack.sha256] = known  # now the most recently used
+        _RECENT[pack.sha256] = known
+        # Only a pack just added can push the cache past a bound.
         while len(_RECENT) > CACHE_SIZE or (
             len(_RECENT) > 1 and sum(p.comparisons for p, _ in _RECENT.values()) > CACHE_COMPARISONS
         ):
