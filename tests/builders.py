@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 import stalkrisk
 from stalkrisk import vignettes
 
+DEFAULT_PACK_FILE = Path(__file__).resolve().parents[1] / "rules" / "default.yaml"
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 """The time of day 0 in every built case."""
 
@@ -60,6 +64,25 @@ def assess(*contacts: dict[str, Any], **kwargs: Any) -> stalkrisk.Assessment:
 def fired(assessment: stalkrisk.Assessment) -> list[str]:
     """The ids of the rules that fired, in order."""
     return [rule.id for rule in assessment.rules_fired]
+
+
+def pack_without_episode_ages(folder: Path, **parameters: float) -> stalkrisk.RulePack:
+    """The default pack with no episode rule testing ``age_days``, and ``parameters`` set.
+
+    Facts carry only the fields some rule tests, so under this pack episodes with the
+    same contacts, behaviours and span make facts that are equal but for ``index``,
+    and episodes of any age fire the pattern.
+    """
+    doc = yaml.safe_load(DEFAULT_PACK_FILE.read_text(encoding="utf-8"))
+    doc["name"] = "no-episode-ages"
+    for rule in doc["rules"]:
+        if rule["fact"] == "episode":
+            rule["when"]["all"] = [c for c in rule["when"]["all"] if c["field"] != "age_days"]
+    for name, value in parameters.items():
+        doc["parameters"][name]["value"] = value
+    path = folder / "no-episode-ages.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return stalkrisk.load_rule_pack(path)
 
 
 @dataclass(frozen=True)

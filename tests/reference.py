@@ -18,6 +18,17 @@ to its end or to the assessment" but not how a month is counted (calendar months
 divided by 30, by 365/12 or by 365.25/12).  Evidence the docs leave open (the episode that
 "gave the maximum" when several tie) is reported as ``None``: not determined.
 
+Pack 1.1.0 adds windows in time, all compared in exact microseconds: a contact is in the
+*current window* if it is no more than ``history_after_days`` before ``assessed_at``
+(older is history: past threats, past patterns), *recent* within ``recent_days`` and
+*fresh* within ``ongoing_max_days`` (an ongoing contact that is not fresh is stale).  Both
+of those parameters are optional; a pack without one treats it as infinite.  Episodes
+carry ``age_days``; an episode rule may set a level.  Where the written specification
+of a new field was amended while the library changed, the reference follows the field
+descriptions the library publishes (``stalkrisk rules --fields``): bursts
+(``max_contacts_24h``/``_7d``) count stalking contacts of the current window only, and
+``frequency_ratio`` is 0 when no stalking contact came before the latest window.
+
 The threshold figures follow docs/output.md: ``met`` means some episode meets the pack's
 threshold (``pattern_min_distinct_behaviours`` and ``pattern_min_span_days``, the figures
 the same object reports as ``min_distinct_behaviours`` and ``min_span_days``); the
@@ -33,7 +44,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
-from stalkrisk import Behaviour, Case, Contact, Level, RulePack, Target
+from stalkrisk import Behaviour, Case, Channel, Contact, Level, RulePack, Target
 from stalkrisk._rulepack import AllOf, AnyOf, Comparison, Rule
 
 __all__ = [
@@ -55,6 +66,21 @@ _FEAR_RANK = {"none": 0, "some": 1, "significant": 2, "severe": 3}
 _GROUPS = ("stalking", "boundary", "escalation")
 _ELEMENTS = ("pattern", "threat", "fear")
 _LADDER = tuple(Level)  # lowest first
+_THIRD_PARTIES = frozenset({Target.FAMILY, Target.COLLEAGUES, Target.OTHERS})
+"""Everyone a contact can be aimed at other than the clinician."""
+_PRESENT_CHANNELS = frozenset({"in_person", "vehicle"})
+"""Channels in which a weapon was there (urgent.weapon)."""
+_ARMED_BEHAVIOURS = frozenset(
+    {
+        "following",
+        "unwanted_approach",
+        "loitering",
+        "property_damage",
+        "physical_violence",
+        "threat",
+    }
+)
+"""Behaviours with which a weapon is present or named in a threat (urgent.weapon)."""
 
 Value = int | float | bool | str
 Evidence = tuple[str, ...] | None  # None: the docs do not determine it
@@ -70,6 +96,13 @@ def _days_us(days: float) -> Fraction:
     return Fraction(days) * DAY_US
 
 
+def _optional_days_us(pack: RulePack, name: str) -> Fraction | None:
+    """An optional day parameter in microseconds; None (infinite) if the pack lacks it."""
+    if name not in pack.parameters:
+        return None
+    return _days_us(pack.parameter(name))
+
+
 # --- episodes ------------------------------------------------------------------------
 
 
@@ -80,6 +113,7 @@ class Episode:
     contacts: tuple[Contact, ...]  # time order (then id)
     behaviours: frozenset[str]  # distinct *stalking* behaviours of the episode
     span_us: int
+    age_us: int  # from the episode's last contact to assessed_at
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -91,11 +125,16 @@ class Episode:
         return self.span_us / DAY_US
 
     @property
+    def age_days(self) -> float:
+        return self.age_us / DAY_US
+
+    @property
     def fact(self) -> dict[str, Value]:
         return {
             "contacts": len(self.contacts),
             "distinct_behaviours": len(self.behaviours),
             "span_days": self.span_days,
+            "age_days": self.age_days,
         }
 
 
@@ -125,6 +164,7 @@ def episodes_of(case: Case, pack: RulePack) -> tuple[Episode, ...]:
                 b.value for c in run for b in c.behaviours if group[b.value] == "stalking"
             ),
             span_us=instant_us(run[-1].at) - instant_us(run[0].at),
+            age_us=instant_us(case.assessed_at) - instant_us(run[-1].at),
         )
         for run in runs
     )
@@ -182,13 +222,28 @@ def case_fact(case: Case, pack: RulePack, episodes: Sequence[Episode], months: f
     pursuit = {spec.code.value for spec in pack.behaviours if spec.pursuit}
     ordered = _time_order(case.contacts)
     assessed = instant_us(case.assessed_at)
-    recent_from = assessed - _days_us(pack.parameter("recent_days"))  # at or after: recent
+    recent_days = _days_us(pack.parameter("recent_days"))
+    recent_from = assessed - recent_days  # at or after: recent
+    history = _optional_days_us(pack, "history_after_days")  # None: nothing is history
+    ongoing_max = _optional_days_us(pack, "ongoing_max_days")  # None: ongoing is always now
+    client = case.client
+
+    def at(contact: Contact) -> int:
+        return instant_us(contact.at)
 
     def codes(contact: Contact) -> set[str]:
         return {b.value for b in contact.behaviours}
 
     def recent(contact: Contact) -> bool:
-        return instant_us(contact.at) >= recent_from
+        return at(contact) >= recent_from
+
+    def current(contact: Contact) -> bool:
+        """In the current window: not older than history_after_days."""
+        return history is None or at(contact) >= assessed - history
+
+    def fresh(contact: Contact) -> bool:
+        """Began no more than ongoing_max_days before the assessment."""
+        return ongoing_max is None or at(contact) >= assessed - ongoing_max
 
     def shows(code: str) -> Callable[[Contact], bool]:
         return lambda c: code in codes(c)
@@ -196,11 +251,41 @@ def case_fact(case: Case, pack: RulePack, episodes: Sequence[Episode], months: f
     def in_group(name: str) -> Callable[[Contact], bool]:
         return lambda c: any(group[code] == name for code in codes(c))
 
-    def at_or_after(moment: datetime | None) -> Callable[[Contact], bool]:
-        return lambda c: moment is not None and instant_us(c.at) >= instant_us(moment)
-
     def strictly_after(moment: datetime | None) -> Callable[[Contact], bool]:
-        return lambda c: moment is not None and instant_us(c.at) > instant_us(moment)
+        return lambda c: moment is not None and at(c) > instant_us(moment)
+
+    stalking = in_group("stalking")
+    escalation = in_group("escalation")
+
+    def pursues(contact: Contact) -> bool:
+        return bool(codes(contact) & pursuit)
+
+    def breach(contact: Contact) -> bool:
+        """While a protection order is in force: since <= time < until."""
+        since, until = client.protection_order_since, client.protection_order_until
+        if since is None or at(contact) < instant_us(since):
+            return False
+        return until is None or at(contact) < instant_us(until)
+
+    def threatening(contact: Contact) -> bool:
+        """A threat, an escalation, a weapon or a breach (what becomes a past threat)."""
+        return (
+            "threat" in codes(contact) or escalation(contact) or contact.weapon or breach(contact)
+        )
+
+    def armed(contact: Contact) -> bool:
+        """A weapon that was there, in a pursuit or an assault, or named in a threat."""
+        present = contact.channel is not None and contact.channel.value in _PRESENT_CHANNELS
+        return contact.weapon and (present or bool(codes(contact) & _ARMED_BEHAVIOURS))
+
+    # The contacts of every episode that met the threshold and ended before the window.
+    past_pattern = {
+        c.id
+        for e in episodes
+        if _meets(e, pack) and history is not None and e.age_us > history
+        for c in e.contacts
+    }
+    previous_window_from = assessed - 2 * recent_days  # the window before the recent one
 
     warnings = case.boundaries.warnings
     first_warning = min((w.at for w in warnings), key=instant_us, default=None)
@@ -214,11 +299,13 @@ def case_fact(case: Case, pack: RulePack, episodes: Sequence[Episode], months: f
     counting.update(
         {
             "family_contacts": lambda c: Target.FAMILY in c.targets,
-            "protection_order_breach_contacts": at_or_after(case.client.protection_order_since),
+            "colleague_contacts": lambda c: Target.COLLEAGUES in c.targets,
+            "other_target_contacts": lambda c: Target.OTHERS in c.targets,
+            "in_person_contacts": lambda c: c.channel == Channel.IN_PERSON,
+            "protection_order_breach_contacts": breach,
             "contacts_after_agreement": strictly_after(case.boundaries.agreement_at),
             "contacts_after_warning": strictly_after(first_warning),
             "contacts_after_supervisor_warning": strictly_after(first_supervisor),
-            "ongoing_pursuit_contacts": lambda c: c.ongoing and bool(codes(c) & pursuit),
             "weapon_contacts": lambda c: c.weapon,
             "recent_physical_violence_contacts": lambda c: (
                 recent(c) and "physical_violence" in codes(c)
@@ -226,6 +313,24 @@ def case_fact(case: Case, pack: RulePack, episodes: Sequence[Episode], months: f
             "recent_weapon_contacts": lambda c: recent(c) and c.weapon,
             "recent_threat_contacts": lambda c: recent(c) and "threat" in codes(c),
             "recent_specific_threat_contacts": lambda c: recent(c) and c.specific_threat,
+            "recent_stalking_contacts": lambda c: recent(c) and stalking(c),
+            "recent_armed_contacts": lambda c: recent(c) and armed(c),
+            "current_contacts": current,
+            "current_threat_contacts": lambda c: current(c) and "threat" in codes(c),
+            "current_stalking_contacts": lambda c: current(c) and stalking(c),
+            "current_boundary_contacts": lambda c: current(c) and in_group("boundary")(c),
+            "current_third_party_target_contacts": lambda c: (
+                current(c) and bool(set(c.targets) & _THIRD_PARTIES)
+            ),
+            "current_pursuit_contacts": lambda c: current(c) and pursues(c),
+            "current_escalation_contacts": lambda c: current(c) and escalation(c),
+            "current_weapon_contacts": lambda c: current(c) and c.weapon,
+            "current_protection_order_breach_contacts": lambda c: current(c) and breach(c),
+            "past_threat_contacts": lambda c: not current(c) and threatening(c),
+            "past_pattern_contacts": lambda c: c.id in past_pattern,
+            "ongoing_pursuit_contacts": lambda c: c.ongoing and pursues(c) and fresh(c),
+            "ongoing_contacts": lambda c: c.ongoing and (stalking(c) or escalation(c)) and fresh(c),
+            "stale_ongoing_contacts": lambda c: c.ongoing and not fresh(c),
         }
     )
 
@@ -251,7 +356,23 @@ def case_fact(case: Case, pack: RulePack, episodes: Sequence[Episode], months: f
         givers = {e.ids for e in episodes if measure(e) == best}
         counted[name] = next(iter(givers)) if len(givers) == 1 else None
 
-    client = case.client
+    # The most stalking contacts of the current window within 24 hours / 7 days of the
+    # first of them; evidence is the earliest largest group.
+    stalking_ordered = [c for c in ordered if stalking(c) and current(c)]
+    for name, window in (("max_contacts_24h", DAY_US), ("max_contacts_7d", 7 * DAY_US)):
+        largest: list[Contact] = []
+        for i, first in enumerate(stalking_ordered):
+            run = [c for c in stalking_ordered[i:] if at(c) - at(first) <= window]
+            if len(run) > len(largest):
+                largest = run
+        values[name] = len(largest)
+        counted[name] = tuple(c.id for c in largest)
+
+    # Rising frequency: the latest recent_days window against the one before it (at
+    # least 1); 0 if no stalking contact came before the latest window at all.
+    before = sum(1 for c in ordered if stalking(c) and previous_window_from <= at(c) < recent_from)
+    earlier = any(stalking(c) and at(c) < recent_from for c in ordered)
+    ratio = int(values["recent_stalking_contacts"]) / max(1, before) if earlier else 0.0
     plain: dict[str, Value] = {
         "relationship": client.relationship.value,
         "fear_level": _FEAR_RANK[case.fear.level.value],
@@ -260,13 +381,24 @@ def case_fact(case: Case, pack: RulePack, episodes: Sequence[Episode], months: f
         "prior_stalking": client.prior_stalking,
         "substance_misuse": client.substance_misuse,
         "weapon_access": client.weapon_access,
-        "protection_order": client.protection_order_since is not None,
+        "protection_order": _order_in_force(case),
         "frail": bool(client.clinical_state),
         "therapy_months": months,
+        "motive": "none" if client.motive is None else client.motive.value,
+        "frequency_ratio": ratio,
     }
     values.update(plain)
     counted.update(dict.fromkeys(plain, ()))  # fields that count nothing cite nothing
     return CaseFact(values=values, counted=counted)
+
+
+def _order_in_force(case: Case) -> bool:
+    """A protection order in force at the assessment: since <= assessed < until."""
+    since, until = case.client.protection_order_since, case.client.protection_order_until
+    assessed = instant_us(case.assessed_at)
+    if since is None or instant_us(since) > assessed:
+        return False
+    return until is None or assessed < instant_us(until)
 
 
 # --- conditions ----------------------------------------------------------------------
@@ -390,7 +522,8 @@ def _outcome(case: Case, pack: RulePack, episodes: Sequence[Episode], months: fl
             continue
         fired.append(rule)
         rule_evidence[rule.id] = cited
-        assert rule.element is not None, rule.id  # the loader allows only element rules here
+        if rule.element is None:
+            continue  # a level rule on episodes: its level counts in step 5
         element_rules[rule.element].append(rule.id)
         so_far = evidence[rule.element]
         evidence[rule.element] = None if so_far is None or cited is None else [*so_far, *cited]

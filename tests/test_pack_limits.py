@@ -41,7 +41,14 @@ from stalkrisk.strategies import cases
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TEXT = (ROOT / "rules" / "default.yaml").read_text(encoding="utf-8")
 _DEFAULT = yaml.safe_load(DEFAULT_TEXT)
-DEFAULT_RULES, DEFAULT_COMPARISONS, DEFAULT_TERMS = 29, 47, 33
+DAY_PARAMETERS = (
+    "pattern_min_span_days",
+    "episode_max_gap_days",
+    "recent_days",
+    "history_after_days",
+    "ongoing_max_days",
+)
+DEFAULT_RULES, DEFAULT_COMPARISONS, DEFAULT_TERMS = 47, 101, 59
 
 
 # --- helpers -----------------------------------------------------------------------
@@ -687,7 +694,7 @@ def test_many_any_groups_sharing_a_branch_count_toward_simultaneous_matches(
     # beyond its table, so they are refused long before.
     added = [
         rule(f"note.n{n}", {"any": [compare("contacts", "gte", 1), *exclusive(1, 1000 + n)]})
-        for n in range(100)
+        for n in range(90)  # 180 terms: within max_dnf_terms_per_pack with the default's
     ]
 
     assert limit_of(refusal(write(tmp_path, with_rules(*added)))) == "max_simultaneous_matches"
@@ -710,12 +717,23 @@ def test_max_number(tmp_path: Path) -> None:
 def test_max_days(tmp_path: Path) -> None:
     def days(value: int) -> Path:
         doc = default_doc(f"days-{value}")
-        for name in ("pattern_min_span_days", "episode_max_gap_days", "recent_days"):
+        for name in DAY_PARAMETERS:
             doc["parameters"][name]["value"] = value
         return write(tmp_path, doc, f"days{value}.json")
 
     assesses(days(LIMITS["max_days"]))
     assert limit_of(refusal(days(LIMITS["max_days"] + 1))) == "max_days"
+
+
+@pytest.mark.parametrize("name", DAY_PARAMETERS)
+def test_each_day_parameter_is_held_to_max_days(tmp_path: Path, name: str) -> None:
+    doc = default_doc(f"day-{name}")
+    doc["parameters"][name]["value"] = LIMITS["max_days"] + 1
+
+    error = refusal(write(tmp_path, doc))
+
+    assert limit_of(error) == "max_days"
+    assert error.field == f"parameters.{name}.value"
 
 
 def test_max_probe_contacts(tmp_path: Path) -> None:
@@ -740,10 +758,26 @@ def test_a_pack_near_every_limit_at_once_assesses_large_cases_without_engine_err
         rule(f"element.n{n}", {"all": [compare("contacts", "gte", n + 1)]}, fact="episode")
         for n in range(63)
     ]
-    wide = [rule("note.wide", {"any": exclusive(53)})]
+    count = LIMITS["max_rules"] - DEFAULT_RULES - 64
+    # The terms left after the default pack, the stack and one term per chain.
+    wide = [
+        rule(
+            "note.wide",
+            {"any": exclusive(LIMITS["max_dnf_terms_per_pack"] - DEFAULT_TERMS - 63 - count)},
+        )
+    ]
+    # The comparisons left, spread over the chains (each also has one exclusive test).
+    spare = (
+        LIMITS["max_comparisons_per_pack"]
+        - DEFAULT_COMPARISONS
+        - 63
+        - len(wide[0]["when"]["any"])
+        - count
+    )
+    length, longer = divmod(spare, count)
     chains = [  # distinct first tests, so no two chains share an engine node
-        rule(f"note.c{n}", {"all": [*exclusive(1, 5000 + n), *chain(16 + (n < 18))["all"]]})
-        for n in range(LIMITS["max_rules"] - DEFAULT_RULES - 64)
+        rule(f"note.c{n}", {"all": [*exclusive(1, 5000 + n), *chain(length + (n < longer))["all"]]})
+        for n in range(count)
     ]
     path = write(tmp_path, with_rules(*stack, *wide, *chains, name="everything"))
 
@@ -751,6 +785,7 @@ def test_a_pack_near_every_limit_at_once_assesses_large_cases_without_engine_err
     pack = stalkrisk.load_rule_pack(path)
     assert time.perf_counter() - started < 1
     assert len(pack.rules) == LIMITS["max_rules"]
+    assert pack.comparisons == LIMITS["max_comparisons_per_pack"]
     for large in (one_episode(10_000), many_episodes(2_000)):
         assert (
             stalkrisk.assess(large, rule_pack=pack).level.rank >= stalkrisk.Level.CONSULTATION.rank

@@ -266,23 +266,23 @@ def test_condition_on_a_field_of_another_fact_is_refused(tmp_path: Path) -> None
 def test_bool_field_compared_with_gte_is_refused(tmp_path: Path) -> None:
     doc = default_doc()
     index, rule = rule_at(doc, "element.fear.family")
-    rule["when"]["any"][0] = {"field": "family_afraid", "gte": True}
+    rule["when"]["all"][0] = {"field": "family_afraid", "gte": True}
 
     error = load_error(write_pack(tmp_path, doc))
 
     assert error.rule_id == "element.fear.family"
-    assert error.field == f"rules[{index}].when.any[0]"
+    assert error.field == f"rules[{index}].when.all[0]"
     assert "family_afraid can only be compared with eq or ne" in error.msg
 
 
 def test_bool_field_compared_with_a_number_is_refused(tmp_path: Path) -> None:
     doc = default_doc()
     index, rule = rule_at(doc, "element.fear.family")
-    rule["when"]["any"][0] = {"field": "family_afraid", "eq": 1}
+    rule["when"]["all"][0] = {"field": "family_afraid", "eq": 1}
 
     error = load_error(write_pack(tmp_path, doc))
 
-    assert error.field == f"rules[{index}].when.any[0].eq"
+    assert error.field == f"rules[{index}].when.all[0].eq"
     assert "family_afraid is true or false, got int" in error.msg
 
 
@@ -422,7 +422,30 @@ def test_level_effect_on_a_case_fact_is_refused(tmp_path: Path) -> None:
 
     assert error.rule_id == "grade.boundaries.repeated_contact"
     assert error.field == f"rules[{index}].fact"
-    assert "a level or note rule must be on fact 'grade'" in error.msg
+    assert "a level rule must be on fact 'episode' or 'grade'" in error.msg
+
+
+def test_level_effect_on_an_episode_fact_is_accepted(tmp_path: Path) -> None:
+    doc = default_doc()
+    _, rule = rule_at(doc, "grade.consultation.persistence")
+
+    pack = stalkrisk.load_rule_pack(write_pack(tmp_path, doc))
+
+    assert rule["fact"] == "episode"
+    assert pack.rule("grade.consultation.persistence").on == "episode"
+
+
+def test_note_effect_on_an_episode_fact_is_refused(tmp_path: Path) -> None:
+    doc = default_doc()
+    index, rule = rule_at(doc, "note.stale_ongoing")
+    rule["fact"] = "episode"
+    rule["when"] = {"all": [{"field": "contacts", "gte": 1}]}
+
+    error = load_error(write_pack(tmp_path, doc))
+
+    assert error.rule_id == "note.stale_ongoing"
+    assert error.field == f"rules[{index}].fact"
+    assert "a note rule must be on fact 'grade'" in error.msg
 
 
 def test_rule_with_two_effects_is_refused(tmp_path: Path) -> None:
@@ -495,7 +518,7 @@ def test_file_that_is_not_a_mapping_is_refused(tmp_path: Path, text: str, type_n
 
 
 def test_duplicate_yaml_key_is_refused_with_its_line(tmp_path: Path) -> None:
-    needle = "    title: A weapon was shown or mentioned recently\n"
+    needle = "    title: A weapon present or named in a threat, recently\n"
     assert needle in DEFAULT_TEXT
     text = DEFAULT_TEXT.replace(needle, needle + "    title: A second title\n")
     duplicate_line = line_of(text, "    title: A second title")
@@ -862,7 +885,7 @@ def test_a_pack_grading_fear_at_none_breaks_a_safety_floor(tmp_path: Path) -> No
     doc = default_doc()
     doc["rules"] = [r for r in doc["rules"] if r["id"] != "grade.consultation.fear"]
     for rule in doc["rules"]:
-        if rule["id"] == "grade.reflective.current_client":
+        if rule["id"] == "grade.reflective.boundary_crossing":
             rule["when"]["all"].append({"field": "fear", "eq": False})
 
     error = load_error(write_pack(tmp_path, doc))
@@ -872,7 +895,7 @@ def test_a_pack_grading_fear_at_none_breaks_a_safety_floor(tmp_path: Path) -> No
 
 
 def test_a_yaml_date_in_a_source_is_read_as_text(tmp_path: Path) -> None:
-    cited = '    source: "[seed-000]; [purcell-2004]"'
+    cited = '    source: "[seed-000]; [purcell-2004]; history: stalkrisk design decision"'
     text = DEFAULT_TEXT.replace(cited, "    source: 2004-01-01", 1)
     assert text != DEFAULT_TEXT
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from builders import assess, at, contact
+from builders import assess, at, contact, fired
 
 import stalkrisk
 
@@ -41,11 +41,46 @@ def test_contact_before_a_protection_order_is_not_a_breach() -> None:
     assert not result.elements.threat.present
 
 
-def test_an_old_threat_still_gives_police() -> None:
-    result = assess(contact("a", 0, "threat"), assessed_at=3650)
+def test_a_threat_exactly_a_year_old_still_gives_police() -> None:
+    result = assess(contact("a", 0, "threat"), assessed_at=365)
 
     assert result.level is POLICE
-    assert not result.urgent
+    assert result.elements.threat.present
+
+
+def test_a_threat_older_than_a_year_is_a_past_threat_and_gives_consultation() -> None:
+    result = assess(contact("a", 0, "threat"), assessed_at=at(365, microseconds=1))
+
+    assert result.level is stalkrisk.Level.CONSULTATION
+    assert not result.elements.threat.present
+    assert "grade.consultation.past_threat" in fired(result)
+
+
+def test_contact_again_after_a_past_threat_gives_referral_and_states_the_age() -> None:
+    result = assess(
+        contact("threat", 0, "threat"), contact("card", 7 * 365, "unwanted_correspondence")
+    )
+
+    assert result.level is stalkrisk.Level.REFERRAL
+    assert "grade.referral.contact_after_past_threat" in fired(result)
+    assert result.ages.last_threat is not None
+    assert result.ages.last_threat > 7 * 365
+    assert "latest threat, escalation, weapon or breach 7.0 years ago" in " ".join(
+        str(result).split()
+    )
+
+
+def test_a_breach_after_the_protection_order_ended_is_not_a_breach() -> None:
+    result = assess(
+        contact("a", 10, "gift"),
+        history={
+            "protection_order_since": at(1).isoformat(),
+            "protection_order_until": at(10).isoformat(),
+        },
+    )
+
+    assert not result.elements.threat.present
+    assert result.level is not POLICE
 
 
 def test_a_long_relationship_does_not_lower_the_grade_and_is_called_out() -> None:

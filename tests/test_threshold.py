@@ -78,14 +78,14 @@ def test_span_is_measured_across_timezones_in_absolute_time() -> None:
 
 
 def test_a_silence_longer_than_the_gap_starts_a_new_episode() -> None:
-    result = assess(contact("a", 0, "following"), contact("b", at(30, seconds=1), "surveillance"))
+    result = assess(contact("a", 0, "following"), contact("b", at(90, seconds=1), "surveillance"))
 
     assert not result.threshold.met
     assert result.threshold.episodes == 2
 
 
 def test_a_silence_of_exactly_the_gap_stays_in_one_episode() -> None:
-    result = assess(contact("a", 0, "following"), contact("b", 30, "surveillance"))
+    result = assess(contact("a", 0, "following"), contact("b", 90, "surveillance"))
 
     assert result.threshold.met
     assert result.threshold.episodes == 1

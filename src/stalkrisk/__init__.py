@@ -13,6 +13,7 @@ import contextlib
 from ._api import assess, assess_json
 from ._assessment import (
     Action,
+    Ages,
     Assessment,
     ElementFinding,
     Elements,
@@ -48,6 +49,7 @@ from .batch import assess_many
 
 __all__ = [
     "Action",
+    "Ages",
     "Assessment",
     "Behaviour",
     "Boundaries",

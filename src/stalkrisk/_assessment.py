@@ -10,6 +10,7 @@ from ._ladder import Level
 
 __all__ = [
     "Action",
+    "Ages",
     "Assessment",
     "ElementFinding",
     "Elements",
@@ -65,13 +66,38 @@ class FiredRule(_Out):
     rationale: str
     source: str
     evidence: tuple[str, ...]
+    sets_grade: bool = Field(
+        default=False,
+        description="True for a level rule whose level is the grade (urgent or not); a level "
+        "rule that fired with False was outranked by a higher one.",
+    )
 
 
 class Action(_Out):
-    """One concrete thing to do."""
+    """One concrete thing to do, with where the advice comes from."""
 
     id: str
     text: str
+    source: str = ""
+
+
+class Ages(_Out):
+    """How long before ``assessed_at`` things happened, in days (None: not recorded).
+
+    A negative ``protection_order_ends`` means the order is still to end.
+    """
+
+    last_contact: float | None = None
+    last_threat: float | None = Field(
+        default=None,
+        description="The latest contact with a threat, property damage, violence, a weapon "
+        "or a protection-order breach.",
+    )
+    first_warning: float | None = None
+    last_warning: float | None = None
+    agreement: float | None = None
+    protection_order_since: float | None = None
+    protection_order_ends: float | None = None
 
 
 class RaiseIf(_Out):
@@ -109,6 +135,7 @@ class Assessment(_Out):
     actions: tuple[Action, ...]
     raise_if: tuple[RaiseIf, ...]
     notes: tuple[str, ...]
+    ages: Ages = Ages()
     assessed_at: AwareDatetime
     rule_pack: RulePackInfo
     library_version: str

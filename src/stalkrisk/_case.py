@@ -320,6 +320,11 @@ class ClientHistory(_Model):
     protection_order_since: _Moment | None = Field(
         default=None, description="A protection order is in force since this time."
     )
+    protection_order_until: _Moment | None = Field(
+        default=None,
+        description="When the protection order ends (it is in force before this time); "
+        "needs protection_order_since.",
+    )
     motive: Motive | None = None
     clinical_state: tuple[ClinicalState, ...] = ()
 
@@ -328,6 +333,13 @@ class ClientHistory(_Model):
         found = []
         if self.therapy_start and self.therapy_end and self.therapy_end < self.therapy_start:
             found.append(("therapy_end", "is before therapy_start; swap or correct them"))
+        since, until = self.protection_order_since, self.protection_order_until
+        if until is not None and since is None:
+            found.append(("protection_order_until", "is set without protection_order_since"))
+        elif until is not None and since is not None and until <= since:
+            found.append(
+                ("protection_order_until", "is not after protection_order_since; correct them")
+            )
         if len(set(self.clinical_state)) != len(self.clinical_state):
             found.append(("clinical_state", "lists the same state twice; list each once"))
         _raise_inconsistent(found)

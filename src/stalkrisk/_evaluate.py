@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from ._assessment import Action, Assessment, RaiseIf, RulePackInfo
+from ._assessment import Action, Ages, Assessment, RaiseIf, RulePackInfo
 from ._case import Case, Relationship
 from ._engine import CompiledRuleset, EngineRule, Firing, compile_ruleset, run
 from ._features import (
@@ -35,6 +36,11 @@ def compile_pack(pack: RulePack) -> CompiledRuleset:
     return compile_ruleset(f"stalkrisk_{pack.sha256[:32]}", pack.name, rules)
 
 
+def _optional(pack: RulePack, name: str) -> float | None:
+    found = pack.parameters.get(name)
+    return None if found is None else found.value
+
+
 @lru_cache(maxsize=64)
 def _extractor(pack: RulePack) -> Extractor:
     return Extractor(
@@ -42,6 +48,10 @@ def _extractor(pack: RulePack) -> Extractor:
         pursuit=frozenset(spec.code for spec in pack.behaviours if spec.pursuit),
         episode_max_gap_days=pack.parameter("episode_max_gap_days"),
         recent_days=pack.parameter("recent_days"),
+        pattern_min_distinct_behaviours=pack.parameter("pattern_min_distinct_behaviours"),
+        pattern_min_span_days=pack.parameter("pattern_min_span_days"),
+        history_after_days=_optional(pack, "history_after_days"),
+        ongoing_max_days=_optional(pack, "ongoing_max_days"),
     )
 
 
@@ -164,13 +174,16 @@ def _threshold(features: CaseFeatures, pack: RulePack) -> dict[str, object]:
 def _actions(
     pack: RulePack, level: Level, relationship: Relationship, present: frozenset[str]
 ) -> tuple[Action, ...]:
-    return tuple(
-        Action(id=spec.id, text=spec.text)
+    chosen = [
+        Action(id=spec.id, text=spec.text, source=spec.source)
         for spec in pack.actions
         if spec.min_level.rank <= level.rank <= spec.max_level.rank
         and relationship in spec.relationships
         and spec.requires <= present
-    )
+    ]
+    # What must be done now comes first, whatever the pack's order (a stable sort).
+    urgent = {spec.id for spec in pack.actions if "urgent" in spec.requires}
+    return tuple(sorted(chosen, key=lambda action: action.id not in urgent))
 
 
 @lru_cache(maxsize=4096)
@@ -276,7 +289,39 @@ def _explain(
         "threshold": _threshold(features, pack),
         "relationship": case.client.relationship.value,
         "family": bool(features.values["family_contacts"]) or case.fear.family_afraid,
+        "colleagues": bool(features.values["colleague_contacts"]),
+        "ages": _ages(case, features),
         "assessed_at": case.assessed_at,
+    }
+
+
+def _days(later: datetime, earlier: datetime | None) -> float | None:
+    if earlier is None:
+        return None
+    return ((later - earlier) // timedelta(microseconds=1)) / MICROSECONDS_PER_DAY
+
+
+def _ages(case: Case, features: CaseFeatures) -> dict[str, float | None]:
+    """How old the contacts, threats, warnings, agreement and protection order are."""
+    at = case.assessed_at
+    by_id = {contact.id: contact for contact in case.contacts}
+    ids = features.chronological_ids
+    threatening = [
+        p
+        for name in ("threat_contacts", "escalation_contacts", "weapon_contacts")
+        for p in features.evidence[name][-1:]
+    ]
+    threatening += list(features.evidence["protection_order_breach_contacts"])[-1:]
+    warnings = [w.at for w in case.boundaries.warnings]
+    client = case.client
+    return {
+        "last_contact": _days(at, by_id[ids[-1]].at) if ids else None,
+        "last_threat": _days(at, by_id[ids[max(threatening)]].at) if threatening else None,
+        "first_warning": _days(at, min(warnings, default=None)),
+        "last_warning": _days(at, max(warnings, default=None)),
+        "agreement": _days(at, case.boundaries.agreement_at),
+        "protection_order_since": _days(at, client.protection_order_since),
+        "protection_order_ends": _days(at, client.protection_order_until),
     }
 
 
@@ -309,6 +354,8 @@ def assessment(pack: RulePack, found: Findings) -> Assessment:
         flags.add("urgent")
     if found["family"]:
         flags.add("family")
+    if found.get("colleagues"):
+        flags.add("colleagues")
     relationship = Relationship(found["relationship"])
     level_spec = pack.level(level)
     return Assessment.model_validate(
@@ -320,17 +367,27 @@ def assessment(pack: RulePack, found: Findings) -> Assessment:
             "elements": found["elements"],
             "threshold": found["threshold"],
             "rules_fired": [
-                {**_rule_output(pack, rule_id), "evidence": ids}
+                {
+                    **_rule_output(pack, rule_id),
+                    "evidence": ids,
+                    "sets_grade": _sets_grade(pack.rule(rule_id), level),
+                }
                 for rule_id, ids in found["rules_fired"]
             ],
             "actions": _actions(pack, level, relationship, frozenset(flags)),
             "raise_if": _raise_if(pack, frozenset(r.id for r in fired), level, urgent),
             "notes": tuple(r.note or "" for r in fired if r.effect == "note"),
+            "ages": Ages(**found.get("ages", {})),
             "assessed_at": found["assessed_at"],
             "rule_pack": _pack_info(pack),
             "library_version": __version__,
         }
     )
+
+
+def _sets_grade(rule: Rule, level: Level) -> bool:
+    """A level rule sets the grade when its level is the grade (urgent or not)."""
+    return rule.level is level
 
 
 def _rank(level: Level) -> int:

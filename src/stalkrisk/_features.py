@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from ._case import Behaviour, Case, Relationship, Target
+from ._case import Behaviour, Case, Channel, Motive, Relationship, Target
 
 __all__ = [
     "GROUPS",
@@ -67,7 +67,27 @@ _EPISODE_FIELDS = (
     FieldSpec(
         "span_days", "number", "Days from the first to the last contact of this episode.", (), True
     ),
+    FieldSpec(
+        "age_days",
+        "number",
+        "Days from the last contact of this episode to the assessment.",
+        (),
+        True,
+    ),
 )
+# Behaviours that need the client's bodily presence: a weapon in such a contact was
+# there in person, not only named in a letter.
+_IN_PERSON = frozenset(
+    {
+        Behaviour.FOLLOWING,
+        Behaviour.UNWANTED_APPROACH,
+        Behaviour.LOITERING,
+        Behaviour.PROPERTY_DAMAGE,
+        Behaviour.PHYSICAL_VIOLENCE,
+    }
+)
+_PRESENT_CHANNELS = frozenset({Channel.IN_PERSON, Channel.VEHICLE})
+_HOUR_US = 3_600 * 10**6
 
 
 def _case_fields() -> tuple[FieldSpec, ...]:
@@ -87,9 +107,68 @@ def _case_fields() -> tuple[FieldSpec, ...]:
             "max_span_days", "number", "Longest span of one episode, in days.", evidence=True
         ),
         _count("family_contacts", "Contacts aimed at the clinician's family."),
+        _count("colleague_contacts", "Contacts aimed at the clinician's colleagues."),
+        _count("other_target_contacts", "Contacts aimed at other people."),
+        _count("in_person_contacts", "Contacts made in person (channel in_person)."),
         _count(
             "protection_order_breach_contacts",
-            "Contacts at or after the start of a protection order in force.",
+            "Contacts while a protection order was in force (from its start, before its end).",
+        ),
+        _count("current_contacts", "Contacts within history_after_days before the assessment."),
+        _count(
+            "current_threat_contacts", "Threats within history_after_days before the assessment."
+        ),
+        _count("current_stalking_contacts", "Stalking contacts within history_after_days."),
+        _count(
+            "current_boundary_contacts", "Boundary-crossing contacts within history_after_days."
+        ),
+        _count(
+            "current_third_party_target_contacts",
+            "Contacts within history_after_days aimed at family, colleagues or others.",
+        ),
+        _count(
+            "current_pursuit_contacts",
+            "Contacts within history_after_days that show a pursuit behaviour (catalogue flag).",
+        ),
+        _count(
+            "current_escalation_contacts",
+            "Property damage or physical violence within history_after_days.",
+        ),
+        _count("current_weapon_contacts", "Contacts with a weapon within history_after_days."),
+        _count(
+            "current_protection_order_breach_contacts",
+            "Protection-order breaches within history_after_days.",
+        ),
+        _count(
+            "past_threat_contacts",
+            "Threats, escalations, weapons or breaches older than history_after_days.",
+        ),
+        _count(
+            "past_pattern_contacts",
+            "Contacts of episodes that met the threshold parameters and ended more than "
+            "history_after_days before the assessment.",
+        ),
+        _count(
+            "recent_stalking_contacts", "Stalking contacts within recent_days (the latest window)."
+        ),
+        FieldSpec(
+            "frequency_ratio",
+            "number",
+            "Stalking contacts in the latest recent_days window divided by those in the "
+            "window before it (at least 1); 0 when no stalking contact came before the "
+            "latest window.",
+        ),
+        FieldSpec(
+            "max_contacts_24h",
+            "count",
+            "Most stalking contacts within any 24 hours, within history_after_days.",
+            evidence=True,
+        ),
+        FieldSpec(
+            "max_contacts_7d",
+            "count",
+            "Most stalking contacts within any 7 days, within history_after_days.",
+            evidence=True,
         ),
         _count("contacts_after_agreement", "Contacts after the informed-consent agreement."),
         _count("contacts_after_warning", "Contacts after the first warning."),
@@ -99,9 +178,24 @@ def _case_fields() -> tuple[FieldSpec, ...]:
         ),
         _count(
             "ongoing_pursuit_contacts",
-            "Contacts happening now that show a pursuit behaviour (catalogue flag).",
+            "Contacts happening now (ongoing, within ongoing_max_days) that show a pursuit "
+            "behaviour (catalogue flag).",
+        ),
+        _count(
+            "ongoing_contacts",
+            "Contacts happening now (ongoing, within ongoing_max_days) that show a stalking "
+            "or escalation behaviour.",
+        ),
+        _count(
+            "stale_ongoing_contacts",
+            "Contacts marked ongoing but older than ongoing_max_days: not counted as now.",
         ),
         _count("weapon_contacts", "Contacts in which a weapon was shown or mentioned."),
+        _count(
+            "recent_armed_contacts",
+            "Contacts within recent_days with a weapon that was present (in person, from a "
+            "vehicle, or in a pursuit or violence) or named in a threat.",
+        ),
         _count("recent_physical_violence_contacts", "Physical violence within recent_days."),
         _count("recent_weapon_contacts", "Contacts with a weapon within recent_days."),
         _count("recent_threat_contacts", "Threats within recent_days."),
@@ -118,7 +212,13 @@ def _case_fields() -> tuple[FieldSpec, ...]:
         _flag("prior_stalking", "History of stalking or harassment."),
         _flag("substance_misuse", "Drug or alcohol misuse."),
         _flag("weapon_access", "Access to weapons."),
-        _flag("protection_order", "A protection order is in force."),
+        _flag("protection_order", "A protection order is in force at the assessment."),
+        FieldSpec(
+            "motive",
+            "enum",
+            "The perceived motive (SRP typology); none if not recorded.",
+            ("none", *(m.value for m in Motive)),
+        ),
         _flag("frail", "A clinical state such as dependency or suicidality is recorded."),
         FieldSpec(
             "therapy_months",
@@ -157,11 +257,16 @@ class Episode:
     positions: tuple[int, ...]
     behaviours: tuple[str, ...]
     span_microseconds: int
+    age_microseconds: int = 0
 
     @property
     def span_days(self) -> float:
         # Exact integers divided once: 14 days is 14.0, one microsecond less is below it.
         return self.span_microseconds / MICROSECONDS_PER_DAY
+
+    @property
+    def age_days(self) -> float:
+        return self.age_microseconds / MICROSECONDS_PER_DAY
 
     def values(self) -> dict[str, Value]:
         """The fields an episode rule may test (see ``fields_for("episode")``)."""
@@ -169,6 +274,7 @@ class Episode:
             "contacts": len(self.positions),
             "distinct_behaviours": len(self.behaviours),
             "span_days": self.span_days,
+            "age_days": self.age_days,
         }
 
 
@@ -187,22 +293,35 @@ class CaseFeatures:
 
 
 # Evidence lists filled contact by contact; the time-window fields are suffixes of
-# the chronological order and are cut with bisect instead.  "specific_threat" is
-# internal: it only feeds recent_specific_threat_contacts.
+# the chronological order and are cut with bisect instead.  The names that do not
+# end in "_contacts" are internal: they only feed the windowed fields.
 _BEHAVIOUR_SLOTS = tuple(f"{b.value}_contacts" for b in Behaviour)
 _GROUP_SLOTS = tuple(f"{g}_contacts" for g in GROUPS)
 _SLOTS = (
     *_BEHAVIOUR_SLOTS,
     *_GROUP_SLOTS,
     "family_contacts",
+    "colleague_contacts",
+    "other_target_contacts",
+    "in_person_contacts",
     "weapon_contacts",
-    "ongoing_pursuit_contacts",
     "specific_threat",
+    "armed",
+    "threatening",
+    "ongoing",
+    "ongoing_stalking",
+    "ongoing_pursuit",
+    "pursuit",
 )
 _SLOT = {name: index for index, name in enumerate(_SLOTS)}
+_TARGET_SLOTS = {
+    Target.FAMILY: "family_contacts",
+    Target.COLLEAGUES: "colleague_contacts",
+    Target.OTHERS: "other_target_contacts",
+}
 _EVIDENCE_FIELDS = tuple(spec.name for spec in _CASE_FIELDS if spec.evidence)
-# What decides where a contact's id goes: its behaviours, targets and flags.
-_Signature = tuple[tuple[Behaviour, ...], tuple[Target, ...], bool, bool, bool]
+# What decides where a contact's id goes: its behaviours, targets, channel and flags.
+_Signature = tuple[tuple[Behaviour, ...], tuple[Target, ...], Channel | None, bool, bool, bool]
 _SIGNATURE_CACHE_SIZE = 4096
 
 
@@ -231,19 +350,41 @@ def _after(times: list[int], moment: int | None, *, inclusive: bool) -> range:
     return range(cut, len(times))
 
 
-def _from(positions: list[int], first: int) -> list[int]:
+def _from(positions: Sequence[int], first: int) -> list[int]:
     """The ascending ``positions`` at or after ``first``."""
-    return positions[bisect_left(positions, first) :]
+    return list(positions[bisect_left(positions, first) :])
+
+
+def _before(positions: Sequence[int], first: int) -> list[int]:
+    """The ascending ``positions`` before ``first``."""
+    return list(positions[: bisect_left(positions, first)])
+
+
+def _densest(times: list[int], stalking: list[int], width: int) -> list[int]:
+    """The earliest run of stalking positions with the most within ``width`` of its first.
+
+    Two pointers over the chronological stalking positions: O(n).
+    """
+    best_start, best_count, end = 0, 0, 0
+    for start in range(len(stalking)):
+        end = max(end, start)
+        while end < len(stalking) and times[stalking[end]] - times[stalking[start]] <= width:
+            end += 1
+        if end - start > best_count:
+            best_start, best_count = start, end - start
+    return stalking[best_start : best_start + best_count]
 
 
 class Extractor:
     """Feature extraction for one rule pack's catalogue and parameters.
 
     ``groups`` maps every behaviour to its catalogue group, ``pursuit`` holds
-    the behaviours that make an ongoing contact urgent; the two numbers are
-    pack parameters.  :meth:`extract` runs in O(n log n) for n contacts: one
-    pass reads each contact once into flat columns, one sort orders them, and
-    every later step works on positions and integers only.
+    the behaviours that make an ongoing contact urgent; the numbers are pack
+    parameters (``None`` where a pack does not set an optional one: nothing
+    becomes history, and an ongoing contact is ongoing however old).
+    :meth:`extract` runs in O(n log n) for n contacts: one pass reads each
+    contact once into flat columns, one sort orders them, and every later step
+    works on positions and integers only.
     """
 
     def __init__(
@@ -253,35 +394,63 @@ class Extractor:
         pursuit: frozenset[Behaviour],
         episode_max_gap_days: float,
         recent_days: float,
+        pattern_min_distinct_behaviours: float = 2,
+        pattern_min_span_days: float = 14,
+        history_after_days: float | None = None,
+        ongoing_max_days: float | None = None,
     ) -> None:
         self._group_slot = {b: _SLOT[f"{groups[b]}_contacts"] for b in Behaviour}
         self._pursuit = pursuit
+        self._escalation = frozenset(b for b in Behaviour if groups[b] == "escalation")
+        self._stalking_or_escalation = frozenset(
+            b for b in Behaviour if groups[b] in ("stalking", "escalation")
+        )
         # Bit i stands for the i-th stalking code in sorted order, so a mask
         # decodes straight into the sorted tuple an episode reports.
         self._stalking_codes = tuple(sorted(b.value for b in Behaviour if groups[b] == "stalking"))
         self._bit = {Behaviour(code): 1 << i for i, code in enumerate(self._stalking_codes)}
         self._gap = round(episode_max_gap_days * MICROSECONDS_PER_DAY)
         self._recent = round(recent_days * MICROSECONDS_PER_DAY)
+        self._min_distinct = pattern_min_distinct_behaviours
+        self._min_span = round(pattern_min_span_days * MICROSECONDS_PER_DAY)
+        self._history = (
+            None if history_after_days is None else round(history_after_days * MICROSECONDS_PER_DAY)
+        )
+        self._ongoing = (
+            None if ongoing_max_days is None else round(ongoing_max_days * MICROSECONDS_PER_DAY)
+        )
         self._signatures: dict[_Signature, tuple[tuple[int, ...], int]] = {}
         self._decoded: dict[int, tuple[str, ...]] = {}
 
     def _place(self, signature: _Signature) -> tuple[tuple[int, ...], int]:
         """Work out and remember the evidence slots and stalking bitmask of ``signature``."""
-        shown, targets, weapon, ongoing, specific = signature
+        shown, targets, channel, weapon, ongoing, specific = signature
         slots = [_SLOT[f"{b.value}_contacts"] for b in shown]
         slots += sorted({self._group_slot[b] for b in shown})
-        if Target.FAMILY in targets:
-            slots.append(_SLOT["family_contacts"])
+        slots += [_SLOT[_TARGET_SLOTS[t]] for t in targets if t in _TARGET_SLOTS]
+        if channel is Channel.IN_PERSON:
+            slots.append(_SLOT["in_person_contacts"])
         if weapon:
             slots.append(_SLOT["weapon_contacts"])
-        if ongoing and not self._pursuit.isdisjoint(shown):
-            slots.append(_SLOT["ongoing_pursuit_contacts"])
+            present = channel in _PRESENT_CHANNELS or not _IN_PERSON.isdisjoint(shown)
+            if present or Behaviour.THREAT in shown:
+                slots.append(_SLOT["armed"])
+        if weapon or Behaviour.THREAT in shown or not self._escalation.isdisjoint(shown):
+            slots.append(_SLOT["threatening"])
+        if not self._pursuit.isdisjoint(shown):
+            slots.append(_SLOT["pursuit"])
+        if ongoing:
+            slots.append(_SLOT["ongoing"])
+            if not self._stalking_or_escalation.isdisjoint(shown):
+                slots.append(_SLOT["ongoing_stalking"])
+            if not self._pursuit.isdisjoint(shown):
+                slots.append(_SLOT["ongoing_pursuit"])
         if specific:
             slots.append(_SLOT["specific_threat"])
         mask = 0
         for behaviour in shown:
             mask |= self._bit.get(behaviour, 0)
-        found = (tuple(slots), mask)
+        found = (tuple(sorted(set(slots))), mask)
         if len(self._signatures) >= _SIGNATURE_CACHE_SIZE:
             self._signatures.clear()  # a bound, not an eviction policy: entries are cheap
         self._signatures[signature] = found
@@ -295,7 +464,7 @@ class Extractor:
         return codes
 
     def _episodes(
-        self, times: list[int], stalking: list[int], masks: list[int]
+        self, times: list[int], stalking: list[int], masks: list[int], assessed: int
     ) -> tuple[Episode, ...]:
         episodes: list[Episode] = []
         start = 0
@@ -305,16 +474,26 @@ class Extractor:
             mask = 0
             for bits in masks[start:end]:
                 mask |= bits
+            last = times[stalking[end - 1]]
             episodes.append(
                 Episode(
                     index=len(episodes),
                     positions=tuple(stalking[start:end]),
                     behaviours=self._decode(mask),
-                    span_microseconds=times[stalking[end - 1]] - times[stalking[start]],
+                    span_microseconds=last - times[stalking[start]],
+                    age_microseconds=assessed - last,
                 )
             )
             start = end
         return tuple(episodes)
+
+    def _is_past_pattern(self, episode: Episode) -> bool:
+        return (
+            self._history is not None
+            and episode.age_microseconds > self._history
+            and len(episode.behaviours) >= self._min_distinct
+            and episode.span_microseconds >= self._min_span
+        )
 
     def extract(self, case: Case) -> CaseFeatures:
         """Compute the case fact and the episode facts for ``case``."""
@@ -325,7 +504,8 @@ class Extractor:
         ids = [c.id for c in contacts]
         moments = [(c.at - _EPOCH) // _ONE_MICROSECOND for c in contacts]  # _microseconds, inlined
         signatures = [
-            (c.behaviours, c.targets, c.weapon, c.ongoing, c.specific_threat) for c in contacts
+            (c.behaviours, c.targets, c.channel, c.weapon, c.ongoing, c.specific_threat)
+            for c in contacts
         ]
         placed = [known(signature) or place(signature) for signature in signatures]
         # Two stable sorts of plain keys: by time, ties by id (ids are unique).
@@ -343,19 +523,29 @@ class Extractor:
             if mask:
                 stalking.append(position)
                 masks.append(mask)
-        episodes = self._episodes(times, stalking, masks)
+        assessed = _microseconds(case.assessed_at)
+        episodes = self._episodes(times, stalking, masks, assessed)
 
         history = case.client
         warnings = case.boundaries.warnings
         agreement_at = case.boundaries.agreement_at
         order_since = history.protection_order_since
-        recent = bisect_left(times, _microseconds(case.assessed_at) - self._recent)
-        evidence: dict[str, Sequence[int]] = dict(zip(_SLOTS, columns, strict=True))
-        del evidence["specific_threat"]
+        order_until = history.protection_order_until
+        recent = bisect_left(times, assessed - self._recent)
+        current = 0 if self._history is None else bisect_left(times, assessed - self._history)
+        fresh = 0 if self._ongoing is None else bisect_left(times, assessed - self._ongoing)
+        column = {name: columns[_SLOT[name]] for name in _SLOTS}
+
+        evidence: dict[str, Sequence[int]] = dict(column)
         evidence["contacts"] = range(len(order))
-        evidence["protection_order_breach_contacts"] = _after(
+        breach = _after(
             times, None if order_since is None else _microseconds(order_since), inclusive=True
         )
+        if order_until is not None:
+            breach = range(
+                breach.start, min(breach.stop, bisect_left(times, _microseconds(order_until)))
+            )
+        evidence["protection_order_breach_contacts"] = breach
         evidence["contacts_after_agreement"] = _after(
             times, None if agreement_at is None else _microseconds(agreement_at), inclusive=False
         )
@@ -366,13 +556,48 @@ class Extractor:
             times, _first([w.at for w in warnings if w.supervisor]), inclusive=False
         )
         evidence["recent_physical_violence_contacts"] = _from(
-            columns[_SLOT["physical_violence_contacts"]], recent
+            column["physical_violence_contacts"], recent
         )
-        evidence["recent_weapon_contacts"] = _from(columns[_SLOT["weapon_contacts"]], recent)
-        evidence["recent_threat_contacts"] = _from(columns[_SLOT["threat_contacts"]], recent)
-        evidence["recent_specific_threat_contacts"] = _from(
-            columns[_SLOT["specific_threat"]], recent
+        evidence["recent_weapon_contacts"] = _from(column["weapon_contacts"], recent)
+        evidence["recent_armed_contacts"] = _from(column["armed"], recent)
+        evidence["recent_threat_contacts"] = _from(column["threat_contacts"], recent)
+        evidence["recent_specific_threat_contacts"] = _from(column["specific_threat"], recent)
+        recent_stalking = _from(stalking, recent)
+        evidence["recent_stalking_contacts"] = recent_stalking
+        evidence["ongoing_pursuit_contacts"] = _from(column["ongoing_pursuit"], fresh)
+        evidence["ongoing_contacts"] = _from(column["ongoing_stalking"], fresh)
+        evidence["stale_ongoing_contacts"] = _before(column["ongoing"], fresh)
+
+        evidence["current_contacts"] = range(current, len(order))
+        evidence["current_threat_contacts"] = _from(column["threat_contacts"], current)
+        evidence["current_pursuit_contacts"] = _from(column["pursuit"], current)
+        evidence["current_escalation_contacts"] = _from(column["escalation_contacts"], current)
+        evidence["current_weapon_contacts"] = _from(column["weapon_contacts"], current)
+        evidence["current_protection_order_breach_contacts"] = range(
+            max(breach.start, current), breach.stop
         )
+        evidence["past_threat_contacts"] = sorted(
+            {
+                *_before(column["threatening"], current),
+                *range(breach.start, min(breach.stop, current)),
+            }
+        )
+        evidence["past_pattern_contacts"] = sorted(
+            p for e in episodes if self._is_past_pattern(e) for p in e.positions
+        )
+        current_stalking = _from(stalking, current)
+        evidence["current_stalking_contacts"] = current_stalking
+        evidence["current_boundary_contacts"] = _from(column["boundary_contacts"], current)
+        evidence["current_third_party_target_contacts"] = sorted(
+            {
+                p
+                for name in ("family_contacts", "colleague_contacts", "other_target_contacts")
+                for p in _from(column[name], current)
+            }
+        )
+        evidence["max_contacts_24h"] = _densest(times, current_stalking, 24 * _HOUR_US)
+        evidence["max_contacts_7d"] = _densest(times, current_stalking, 7 * 24 * _HOUR_US)
+
         widest = widest_episode(episodes)
         longest = max(episodes, key=lambda e: (e.span_microseconds, e.index), default=None)
         evidence["max_distinct_behaviours"] = widest.positions if widest else ()
@@ -382,6 +607,11 @@ class Extractor:
         values: dict[str, Value] = {name: len(positions) for name, positions in evidence.items()}
         values["max_distinct_behaviours"] = len(widest.behaviours) if widest else 0
         values["max_span_days"] = longest.span_days if longest else 0.0
+        before = bisect_left(times, assessed - 2 * self._recent)
+        earlier = len(stalking[bisect_left(stalking, before) :]) - len(recent_stalking)
+        # A first week of contact is a start, not a rise: the ratio needs some earlier contact.
+        before_latest = len(stalking) - len(recent_stalking)
+        values["frequency_ratio"] = len(recent_stalking) / max(earlier, 1) if before_latest else 0.0
         values["relationship"] = history.relationship.value
         values["fear_level"] = case.fear.level.rank
         values["family_afraid"] = int(case.fear.family_afraid)
@@ -389,7 +619,11 @@ class Extractor:
         values["prior_stalking"] = int(history.prior_stalking)
         values["substance_misuse"] = int(history.substance_misuse)
         values["weapon_access"] = int(history.weapon_access)
-        values["protection_order"] = int(order_since is not None)
+        in_force = order_since is not None and order_since <= case.assessed_at
+        values["protection_order"] = int(
+            in_force and (order_until is None or case.assessed_at < order_until)
+        )
+        values["motive"] = "none" if history.motive is None else history.motive.value
         values["frail"] = int(history.frail)
         values["therapy_months"] = _therapy_months(case)
 

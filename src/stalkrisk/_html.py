@@ -11,7 +11,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from ._ladder import Level
-from ._report import format_span
+from ._report import AGE_LABELS, URGENT_BANNER, format_age, format_span, group_rules
 
 if TYPE_CHECKING:
     from ._assessment import Assessment, ElementFinding
@@ -73,8 +73,7 @@ def assessment_html(a: Assessment) -> str:
     if a.urgent:
         parts.append(
             '<div style="background:#c62828;color:#fff;padding:6px 10px;font-weight:bold;'
-            'border-radius:4px;margin-bottom:6px">URGENT: imminent danger. '
-            "Call emergency services now and give your address first.</div>"
+            f'border-radius:4px;margin-bottom:6px">URGENT: {escape(URGENT_BANNER)}</div>'
         )
     parts.append(
         f'<div style="font-size:16px;margin-bottom:4px">Recommendation: '
@@ -107,10 +106,11 @@ def assessment_html(a: Assessment) -> str:
         parts.append("<p>No stalking behaviours recorded.</p>")
 
     parts.append("<h4>Rules that fired</h4>")
-    if a.rules_fired:
+    for heading, rules in group_rules(a.rules_fired):
+        parts.append(f"<p><b>{escape(heading)}</b></p>")
         parts.append(f'<table style="{_TABLE}">')
         parts.append(_row("rule", "effect", "why", "source", "evidence", header=True))
-        for rule in a.rules_fired:
+        for rule in rules:
             if rule.effect == "element":
                 effect = f"element {rule.element}"
             elif rule.level is not None:
@@ -127,8 +127,15 @@ def assessment_html(a: Assessment) -> str:
                 )
             )
         parts.append("</table>")
-    else:
+    if not a.rules_fired:
         parts.append("<p>No rule fired.</p>")
+    known = [
+        f"{AGE_LABELS[name]} {format_age(value)}"
+        for name, value in a.ages.model_dump().items()
+        if value is not None
+    ]
+    if known:
+        parts.append(f"<h4>How long ago</h4><p>{escape('; '.join(known))}.</p>")
 
     parts.append("<h4>What to do</h4><ul style='list-style:none;padding-left:4px'>")
     parts.extend(f"<li>☐ {escape(action.text)}</li>" for action in a.actions)
@@ -172,8 +179,10 @@ def case_html(case: Case) -> str:
     if factors:
         parts.append(f"<br>Risk factors: {escape(', '.join(factors))}.")
     if c.protection_order_since:
+        until = c.protection_order_until
+        ending = "" if until is None else f", until {escape(until.isoformat())}"
         parts.append(
-            f"<br>Protection order in force since {escape(c.protection_order_since.isoformat())}."
+            f"<br>Protection order since {escape(c.protection_order_since.isoformat())}{ending}."
         )
     if case.contacts:
         parts.append(f'<table style="{_TABLE}">')

@@ -4,12 +4,35 @@ from __future__ import annotations
 
 import textwrap
 
-from ._assessment import Assessment, ElementFinding
+from ._assessment import Ages, Assessment, ElementFinding, FiredRule
 from ._ladder import Level, describe_effect
 
-__all__ = ["format_span", "render_text"]
+__all__ = ["AGE_LABELS", "URGENT_BANNER", "format_age", "format_span", "group_rules", "render_text"]
+
+AGE_LABELS = {
+    "last_contact": "last contact",
+    "last_threat": "latest threat, escalation, weapon or breach",
+    "first_warning": "first warning",
+    "last_warning": "latest warning",
+    "agreement": "informed-consent agreement",
+    "protection_order_since": "protection order started",
+    "protection_order_ends": "protection order ends",
+}
+"""What each field of :class:`Ages` is the age of, in words."""
+
+_RULE_GROUPS = (
+    ("set", "Set the grade"),
+    ("element", "Found the elements"),
+    ("outranked", "Fired, but outranked by a higher level"),
+    ("note", "Added a note"),
+)
 
 _WIDTH = 78
+URGENT_BANNER = (
+    "imminent danger. Call emergency services now and say first where you are "
+    "(if followed: location, direction, the other car's plate)."
+)
+"""The one urgent banner, shared by the text report, the HTML view and FHIR."""
 
 
 def format_span(days: float) -> str:
@@ -26,6 +49,45 @@ def format_span(days: float) -> str:
     if s:
         parts.append(f"{s} s")
     return " ".join(parts)
+
+
+def format_age(days: float) -> str:
+    """``2555.3`` → ``7.0 years ago``; a negative age is still to come."""
+    ahead = days < 0
+    days = abs(days)
+    if days < 1:
+        hours = days * 24
+        text = f"{hours:.0f} h" if hours >= 1 else "less than an hour"
+    elif days < 365.25:
+        text = f"{days:,.0f} day{'s' if round(days) != 1 else ''}"
+    else:
+        text = f"{days / 365.25:.1f} years"
+    return f"in {text}" if ahead else f"{text} ago"
+
+
+def group_rules(rules: tuple[FiredRule, ...]) -> list[tuple[str, list[FiredRule]]]:
+    """The fired rules under headings: grade-setting, elements, outranked, notes."""
+    kind = {
+        rule.id: "element"
+        if rule.effect == "element"
+        else "note"
+        if rule.effect == "note"
+        else "set"
+        if rule.sets_grade
+        else "outranked"
+        for rule in rules
+    }
+    grouped = [(title, [r for r in rules if kind[r.id] == key]) for key, title in _RULE_GROUPS]
+    return [(title, found) for title, found in grouped if found]
+
+
+def _ages(ages: Ages) -> list[str]:
+    known = [
+        f"{AGE_LABELS[name]} {format_age(value)}"
+        for name, value in ages.model_dump().items()
+        if value is not None
+    ]
+    return _wrap("; ".join(known) + ".") if known else []
 
 
 def _wrap(text: str, indent: str = "  ", first: str | None = None) -> list[str]:
@@ -58,7 +120,7 @@ def render_text(assessment: Assessment) -> str:
     a = assessment
     lines = []
     if a.urgent:
-        lines.append("!! URGENT: imminent danger. Call emergency services now. !!")
+        lines.append(f"!! URGENT: {URGENT_BANNER} !!")
         lines.append("")
     lines.append(f"Recommendation: {a.level.value} — {a.level_title}")
     lines.append(f"  {_ladder(a.level)}")
@@ -91,11 +153,18 @@ def render_text(assessment: Assessment) -> str:
     lines.append("Why")
     if not a.rules_fired:
         lines.append("  No rule fired.")
-    for rule in a.rules_fired:
-        effect = describe_effect(rule.element, rule.level, rule.urgent)
-        lines.append(f"  - {rule.title} [{rule.id} → {effect}]")
-        lines.extend(_wrap(rule.rationale, indent="      "))
-        lines.append(f"      Source: {rule.source}")
+    for heading, rules in group_rules(a.rules_fired):
+        lines.append(f"  {heading}:")
+        for rule in rules:
+            effect = describe_effect(rule.element, rule.level, rule.urgent)
+            lines.append(f"  - {rule.title} [{rule.id} → {effect}]")
+            lines.extend(_wrap(rule.rationale, indent="      "))
+            lines.append(f"      Source: {rule.source}")
+    ages = _ages(a.ages)
+    if ages:
+        lines.append("")
+        lines.append("How long ago")
+        lines.extend(ages)
     lines.append("")
     lines.append("What to do")
     for action in a.actions:

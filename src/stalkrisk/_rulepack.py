@@ -49,7 +49,7 @@ REQUIRED_PARAMETERS = (
     "episode_max_gap_days",
     "recent_days",
 )
-_REQUIREMENTS = (*ELEMENTS, "urgent", "family")
+_REQUIREMENTS = (*ELEMENTS, "urgent", "family", "colleagues")
 _PICTURES = ("clinical", "criminal")
 _ID_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
@@ -94,7 +94,13 @@ LIMITS: Mapping[str, int] = {
     "max_probe_contacts": MAX_PROBE_CONTACTS,
 }
 """Every limit by the name its error message gives (``[limit: max_rules]``)."""
-_DAY_PARAMETERS = ("pattern_min_span_days", "episode_max_gap_days", "recent_days")
+_DAY_PARAMETERS = (
+    "pattern_min_span_days",
+    "episode_max_gap_days",
+    "recent_days",
+    "history_after_days",
+    "ongoing_max_days",
+)
 
 
 @dataclass(frozen=True)
@@ -213,6 +219,7 @@ class ActionSpec:
     max_level: Level
     relationships: frozenset[Relationship]
     requires: frozenset[str]
+    source: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -656,8 +663,12 @@ def _rules(reader: _Reader, raw: Any, parameters: Mapping[str, Parameter]) -> tu
             element = reader.choice(then["element"], f"{path}.then.element", ELEMENTS)
             if kind == "grade":
                 reader.fail(f"{path}.fact", "an element rule must be on fact 'episode' or 'case'")
-        elif kind != "grade":
-            reader.fail(f"{path}.fact", "a level or note rule must be on fact 'grade'")
+        elif "note" in then and kind != "grade":
+            reader.fail(f"{path}.fact", "a note rule must be on fact 'grade'")
+        elif kind == "case":
+            # A case rule sees nothing a grade rule does not; episode rules can
+            # grade one episode's contacts together, which no other fact can.
+            reader.fail(f"{path}.fact", "a level rule must be on fact 'episode' or 'grade'")
         if "level" in then:
             level = Level(
                 reader.choice(then["level"], f"{path}.then.level", [lv.value for lv in Level])
@@ -761,7 +772,7 @@ def _actions(reader: _Reader, raw: Any) -> tuple[ActionSpec, ...]:
             body,
             path,
             required=("id", "text", "min_level"),
-            optional=("max_level", "relationships", "requires"),
+            optional=("max_level", "relationships", "requires", "source"),
         )
         action_id = reader.text(body["id"], f"{path}.id")
         if action_id in seen:
@@ -791,6 +802,7 @@ def _actions(reader: _Reader, raw: Any) -> tuple[ActionSpec, ...]:
                 max_level=high,
                 relationships=frozenset(Relationship(r) for r in chosen),
                 requires=frozenset(requires),
+                source=reader.text(body["source"], f"{path}.source") if "source" in body else "",
             )
         )
     return tuple(actions)

@@ -2,8 +2,9 @@
 
 Whatever a rule pack says, these must hold (docs/rules.md, "Safety floors"):
 
-* a threat, physical violence, property damage or a protection-order breach is
-  never graded below ``police``;
+* a present threat, physical violence, property damage or protection-order
+  breach (the probes are a day old) is never graded below ``police``; a pack
+  may let older ones become history, as the default pack does after a year;
 * fear or a pattern is never graded ``none`` or ``reflective``.
 
 A pack is probed with small cases that exercise each floor; a pack that

@@ -24,7 +24,7 @@ from typing import Any, Final, Literal, get_args
 from ._assessment import Assessment, ElementFinding
 from ._ladder import Level
 from ._registry import default_rule_pack
-from ._report import format_span
+from ._report import URGENT_BANNER, format_span
 
 __all__ = [
     "LEVEL_SYSTEM",
@@ -157,7 +157,7 @@ def _threshold_text(assessment: Assessment) -> str:
 def _grade_text(assessment: Assessment) -> str:
     text = f"Grade: {assessment.level.value} ({assessment.level_title})"
     if assessment.urgent:
-        text += "; URGENT: danger is imminent, call emergency services now"
+        return f"{text}; URGENT: {URGENT_BANNER}"
     return text + "."
 
 

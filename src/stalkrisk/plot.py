@@ -355,6 +355,9 @@ def _boundary_events(case: Case) -> list[tuple[datetime, str]]:
         events.append((warning.at, "supervisor warning" if warning.supervisor else "warning"))
     if case.client.protection_order_since is not None:
         events.append((case.client.protection_order_since, "protection order"))
+    ends = case.client.protection_order_until
+    if ends is not None and ends <= case.assessed_at:  # an end still to come is off the plot
+        events.append((ends, "protection order ended"))
     return events
 
 

@@ -159,15 +159,18 @@ def _history(
         start = assessed_at.date() - timedelta(days=draw(st.integers(0, 3_650)))
         if relation is Relationship.FORMER:
             end = start + timedelta(days=draw(st.integers(0, (assessed_at.date() - start).days)))
-    order = None
+    order = until = None
     has_order = draw(st.booleans()) if protection_order is None else protection_order
     if has_order:
         order = assessed_at - timedelta(seconds=draw(st.integers(0, 400 * _SECONDS_PER_DAY)))
+        if draw(st.booleans()):  # an order with an end, which may have passed
+            until = order + timedelta(seconds=draw(st.integers(1, 800 * _SECONDS_PER_DAY)))
     return ClientHistory(
         relationship=relation,
         therapy_start=start,
         therapy_end=end,
         protection_order_since=order,
+        protection_order_until=until,
         motive=draw(st.none() | st.sampled_from(Motive)),
         clinical_state=tuple(
             draw(st.lists(st.sampled_from(ClinicalState), max_size=2, unique=True))

@@ -7,9 +7,10 @@ code 0, so a segfault fails the test instead of killing the test run.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from builders import assess, at, contact, fired
+from builders import assess, at, case, contact, fired, pack_without_episode_ages
 from subprocess_run import describe, run_isolated
 
 import stalkrisk
@@ -99,13 +100,16 @@ def test_two_contacts_with_identical_content_are_both_counted() -> None:
     assert rule.evidence == ("a", "b", "c")
 
 
-def test_two_episodes_with_identical_figures_both_reach_the_engine() -> None:
+def test_two_episodes_with_identical_figures_both_reach_the_engine(tmp_path: Path) -> None:
     """Guard: episode facts differ by index, so the engine never sees a duplicate fact."""
-    result = assess(
-        contact("a", 0, "following"),
-        contact("b", 14, "surveillance"),
-        contact("c", 100, "following"),
-        contact("d", 114, "surveillance"),
+    result = stalkrisk.assess(
+        case(
+            contact("a", 0, "following"),
+            contact("b", 14, "surveillance"),
+            contact("c", 200, "following"),
+            contact("d", 214, "surveillance"),
+        ),
+        rule_pack=pack_without_episode_ages(tmp_path),
     )
 
     assert result.threshold.episodes == 2
@@ -116,7 +120,7 @@ def test_a_case_where_only_the_grade_fact_matches_still_fires_its_rule() -> None
     """Guard: facts are asserted one by one, never in a batch that can drop actions."""
     result = assess(contact("a", 0, "gift"))
 
-    assert fired(result) == ["grade.reflective.current_client"]
+    assert fired(result) == ["grade.reflective.boundary_crossing"]
     assert result.level is stalkrisk.Level.REFLECTIVE
 
 

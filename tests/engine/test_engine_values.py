@@ -11,8 +11,10 @@ import itertools
 import json
 import math
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from builders import pack_without_episode_ages
 
 import stalkrisk
 from stalkrisk import _engine
@@ -195,8 +197,12 @@ def test_a_fact_taken_for_another_at_every_salt_fails_closed(
     assert _engine.open_sessions() == 0
 
 
-def test_fifty_thousand_episodes_that_each_fire_a_rule_are_assessed() -> None:
-    """Their facts stay stored, so their content hashes collide about 1 time in 4."""
+def test_fifty_thousand_episodes_that_each_fire_a_rule_are_assessed(tmp_path: Path) -> None:
+    """Their facts stay stored, so their content hashes collide about 1 time in 4.
+
+    The pack lets episodes of any age fire the pattern and keeps the 30-day gap, so
+    that 50,000 episodes fit in the calendar.
+    """
     start = datetime(1, 1, 1, tzinfo=UTC)
     contacts = []
     for n in range(50_000):
@@ -210,7 +216,9 @@ def test_fifty_thousand_episodes_that_each_fire_a_rule_are_assessed() -> None:
         "contacts": contacts,
     }
 
-    result = stalkrisk.assess(case)
+    result = stalkrisk.assess(
+        case, rule_pack=pack_without_episode_ages(tmp_path, episode_max_gap_days=30)
+    )
 
     assert result.threshold.episodes == 50_000
     assert result.elements.pattern.present

@@ -16,18 +16,25 @@ The generator aims at the places where an off-by-one or an encoding slip would s
     ``episode_max_gap_days`` + jitter, a contact ``recent_days`` + jitter before
     ``assessed_at``, one contact or behaviour fewer or more than each count parameter,
     a therapy just under or over ``long_relationship_months`` with ``assessed_at`` on
-    either side of local midnight.  So is every time the rules compare with: the start
-    of a protection order ("at or after"), the agreement, the first warning and the first
-    supervisor-backed warning ("strictly after"), ``assessed_at`` itself, and contacts
-    at the same instant (ties broken by id).  864 ms is a span of 1e-05 days.
+    either side of local midnight, a threat, escalation, weapon, breach, pursuit or
+    course of conduct ``history_after_days`` before ``assessed_at`` (present or history,
+    with or without a recurrence), a contact marked ongoing ``ongoing_max_days`` before
+    it, bursts whose first and last contacts are 24 hours or 7 days apart, rising
+    frequency across the two latest ``recent_days`` windows, and contacts after a
+    supervisor-backed warning.  So is every time the rules compare with: the start of a
+    protection order ("at or after") and its end ("before"), the agreement, the first
+    warning and the first supervisor-backed warning ("strictly after"), ``assessed_at``
+    itself, and contacts at the same instant (ties broken by id).  864 ms is a span of
+    1e-05 days.
 (b) **random cases** in fixed offsets (+14:00, −12:00, +05:45, ...) and named zones,
-    with every relationship and fear level, warnings, agreements, protection orders and
-    client history flags, time steps drawn from the parameters plus jitter.
+    with every relationship, fear level, motive and channel, warnings, agreements,
+    protection orders that may have ended, and client history flags, time steps drawn
+    from the parameters plus jitter.
 (c) **extreme spans** from 1 µs to 10,000 days: two contacts, one long episode held
     together by many contacts, many episodes, or hundreds of contacts packed into the
     span.
 
-CI runs a fixed seed and about 2,000 cases; ``bench/fuzz_differential.py`` runs 50,000.
+CI runs a fixed seed and about 2,500 cases; ``bench/fuzz_differential.py`` runs 50,000.
 A failure message gives the counts, the first failing case and, for each kind of
 failure, its smallest case, shrunk by removing contacts, behaviours and fields while the
 failure stays the same; every case is printed as the JSON that was assessed.
@@ -76,6 +83,8 @@ ALL_CODES = STALKING + BOUNDARY + ESCALATION
 OFFSETS = ("Z", "+00:00", "+14:00", "-12:00", "+13:45", "+05:45", "+09:30", "-03:30", "-05:00")
 ZONES = (*OFFSETS, *NAMED_ZONES, "Pacific/Kiritimati", "Etc/GMT+12")
 ID_PREFIXES = ("c", "e", "x.", "k-", "Z:", "0", "a_", "C")
+CHANNELS = ("in_person", "vehicle", "phone", "email", "letter", "text", "social_media", "other")
+MOTIVES = ("rejected", "intimacy_seeking", "incompetent", "resentful", "predatory", "unknown")
 
 
 def days(parameter: str) -> timedelta:
@@ -119,6 +128,7 @@ class Draft:
     agreement_at: datetime | None = None
     warnings: list[tuple[datetime, bool]] = field(default_factory=list)
     protection_order_since: datetime | None = None
+    protection_order_until: datetime | None = None  # after since; may be after assessed_at
     assessed_at: datetime | None = None  # None: the latest time of the case plus a tail
     assessed_zone: str | None = None  # None: a random zone
     therapy_days: int | None = None  # therapy_start this many days before its end
@@ -153,6 +163,10 @@ class Draft:
         client.update(self.client)
         if self.protection_order_since is not None:
             client["protection_order_since"] = when(self.protection_order_since)
+            if self.protection_order_until is not None:
+                client["protection_order_until"] = stamp(
+                    self.protection_order_until, rng.choice(ZONES)
+                )
         if self.therapy_days is not None:
             local = self.therapy_from or datetime.fromisoformat(assessed_at).date()
             end = local - timedelta(days=self.therapy_end_back or 0)
@@ -231,6 +245,8 @@ def contact_flags(rng: random.Random, behaviours: Sequence[str], *, often: bool)
         flags["weapon"] = True
     if "threat" in behaviours and rng.random() < 0.5:
         flags["specific_threat"] = True
+    if rng.random() < 2 * chance:
+        flags["channel"] = rng.choice(CHANNELS)
     return flags
 
 
@@ -283,6 +299,8 @@ def decorate(draft: Draft, *, heavy: bool) -> None:
         draft.client["clinical_state"] = rng.sample(
             ["dependency", "suicidality", "decompensation"], rng.choice([1, 2])
         )
+    if rng.random() < chance / 2:
+        draft.client["motive"] = rng.choice(MOTIVES)
     moments = [at for at, _, _ in draft.contacts]
     if not moments:
         return
@@ -293,6 +311,11 @@ def decorate(draft: Draft, *, heavy: bool) -> None:
     # An edge's own order, agreement, warnings or therapy are kept.
     if draft.protection_order_since is None and rng.random() < chance:
         draft.protection_order_since = near()
+    since = draft.protection_order_since
+    if since is not None and draft.protection_order_until is None and rng.random() < 0.4:
+        ends = [at for at in (near(), near(), since + abs(rng.choice(JITTERS))) if at > since]
+        if ends:
+            draft.protection_order_until = rng.choice(ends)
     if draft.agreement_at is None and rng.random() < chance:
         draft.agreement_at = near()
     if not draft.warnings and rng.random() < chance * 1.5:
@@ -341,8 +364,9 @@ def edge_recent(draft: Draft, jitter: timedelta) -> None:
     kind = rng.choice(["violence", "weapon", "threat", "specific", "threat_weapon_access"])
     if kind == "violence":
         draft.add(at, ["physical_violence", *rng.sample(STALKING, rng.choice([0, 1]))])
-    elif kind == "weapon":
-        draft.add(at, some_behaviours(rng), weapon=True)
+    elif kind == "weapon":  # present (in person, from a vehicle) or only mentioned
+        channel = rng.choice([{}, {"channel": rng.choice(CHANNELS)}])
+        draft.add(at, some_behaviours(rng), weapon=True, **channel)
     elif kind == "specific":
         draft.add(at, ["threat"], specific_threat=True)
     else:
@@ -490,6 +514,172 @@ def edge_same_instant(draft: Draft, jitter: timedelta) -> None:
         draft.add(start + abs(jitter), [rng.choice(ESCALATION)])
 
 
+def edge_history(draft: Draft, jitter: timedelta) -> None:
+    """Something ``history_after_days`` plus the jitter before ``assessed_at``.
+
+    A threat, an escalation, a weapon, a breach, a pursuit, or the last contact of a
+    course of conduct or of persistent intrusions: present on one side of the edge,
+    history on the other.  Often a recurrence follows, more than an episode gap later.
+    """
+    rng = draft.rng
+    history = days("history_after_days")
+    assessed = anchor(rng) + 2 * history
+    draft.assessed_at = assessed
+    edge = assessed - history + jitter
+    kind = rng.choice(
+        ["threat", "escalation", "weapon", "breach", "pursuit", "pattern", "persistence"]
+    )
+    if kind == "threat":
+        draft.add(edge, ["threat"], specific_threat=rng.random() < 0.3)
+    elif kind == "escalation":
+        draft.add(edge, [rng.choice(ESCALATION)])
+    elif kind == "weapon":
+        draft.add(edge, some_behaviours(rng), weapon=True)
+    elif kind == "breach":
+        draft.protection_order_since = edge - rng.choice([timedelta(0), timedelta(days=20)])
+        draft.add(edge, [rng.choice(ALL_CODES)])
+    elif kind == "pursuit":
+        draft.add(edge, [rng.choice(PURSUIT)])
+    elif kind == "pattern":
+        span = days("pattern_min_span_days") + rng.choice([timedelta(0), timedelta(days=3)])
+        distinct = count("pattern_min_distinct_behaviours") + rng.choice([0, 1])
+        episode(draft, edge - span, span, stalking_set(rng, distinct), fill=rng.choice([0, 2]))
+    else:
+        span = days("pattern_min_span_days")
+        fill = max(0, count("persistence_min_contacts") - 2)
+        episode(draft, edge - span, span, [rng.choice(STALKING)], fill=fill)
+    quiet = days("episode_max_gap_days") + timedelta(days=1)  # a recurrence, not the episode
+    if rng.random() < 0.6 and history > quiet:
+        later = edge + quiet + (history - quiet) * rng.random()
+        draft.add(min(later, assessed), some_behaviours(rng))
+
+
+def edge_ongoing(draft: Draft, jitter: timedelta) -> None:
+    """A contact marked ongoing that began ``ongoing_max_days`` plus the jitter ago."""
+    rng = draft.rng
+    assessed = anchor(rng) + days("recent_days")
+    draft.assessed_at = assessed
+    group = rng.choice([PURSUIT, STALKING, ESCALATION, BOUNDARY])
+    at = min(assessed - days("ongoing_max_days") + jitter, assessed)
+    draft.add(at, [rng.choice(group)], ongoing=True)
+    if rng.random() < 0.3:  # and one happening now
+        draft.add(assessed - abs(jitter), [rng.choice(group)], ongoing=True)
+
+
+def edge_persistence(draft: Draft, jitter: timedelta) -> None:
+    """Intrusions of one kind, one fewer, as many as or one more than persistence needs.
+
+    Their episode spans the pattern's minimum span plus the jitter.
+    """
+    rng = draft.rng
+    n = max(2, count("persistence_min_contacts") + rng.choice([-1, 0, 1]))
+    span = days("pattern_min_span_days") + jitter
+    episode(draft, anchor(rng), span, [rng.choice(STALKING)], fill=n - 2)
+
+
+def _burst(draft: Draft, jitter: timedelta, window: timedelta, parameter: str) -> None:
+    """One stalking contact fewer, as many as or one more than ``parameter`` in a window.
+
+    The first and the last are the window plus the jitter apart; the rest fall between,
+    evenly or at random; a boundary crossing among them does not count.
+    """
+    rng = draft.rng
+    n = max(2, count(parameter) + rng.choice([-1, 0, 1]))
+    start = anchor(rng)
+    codes = stalking_set(rng, rng.choice([1, 2]))
+    evenly = rng.random() < 0.5
+    for i in range(n):
+        if i == n - 1:
+            at = start + window + jitter
+        elif evenly:
+            at = start + window * i / (n - 1)
+        else:
+            at = start + window * rng.random()
+        draft.add(at, [rng.choice(codes)])
+    if rng.random() < 0.4:
+        draft.add(start + window / 2, [rng.choice(BOUNDARY)])
+    if rng.random() < 0.3:  # a second, smaller group later
+        later = start + window * 3
+        for _ in range(rng.randrange(1, n)):
+            draft.add(later + window * rng.random(), [rng.choice(codes)])
+
+
+def edge_burst_day(draft: Draft, jitter: timedelta) -> None:
+    """A burst whose first and last contacts are 24 hours plus the jitter apart."""
+    _burst(draft, jitter, timedelta(days=1), "burst_day_min")
+
+
+def edge_burst_week(draft: Draft, jitter: timedelta) -> None:
+    """A burst whose first and last contacts are 7 days plus the jitter apart."""
+    _burst(draft, jitter, timedelta(days=7), "burst_week_min")
+
+
+def _frequency(draft: Draft, jitter: timedelta, latest: int, before: int) -> None:
+    """``latest`` stalking contacts in the recent window, ``before`` in the one before.
+
+    The earliest of each lies on its window's start plus the jitter.
+    """
+    rng = draft.rng
+    recent = days("recent_days")
+    assessed = anchor(rng) + 4 * recent
+    draft.assessed_at = assessed
+    for window_start, n in ((assessed - recent, latest), (assessed - 2 * recent, before)):
+        for i in range(n):
+            at = window_start + (jitter if i == 0 else recent * rng.random())
+            draft.add(min(at, assessed), [rng.choice(STALKING)])
+    if rng.random() < 0.3:  # a boundary crossing in the latest window does not count
+        draft.add(assessed - recent / 2, [rng.choice(BOUNDARY)])
+
+
+def edge_frequency_contacts(draft: Draft, jitter: timedelta) -> None:
+    """One fewer, as many as or one more stalking contact in the latest window than needed."""
+    rng = draft.rng
+    latest = max(1, count("frequency_min_contacts") + rng.choice([-1, 0, 1]))
+    ratio = PACK.parameter("frequency_ratio_min")
+    _frequency(draft, jitter, latest, rng.choice([0, 1, math.floor(latest / ratio)]))
+
+
+def edge_frequency_ratio(draft: Draft, jitter: timedelta) -> None:
+    """The latest window holds just under, exactly or just over the ratio times the one before."""
+    rng = draft.rng
+    before = rng.choice([1, 2, 3, 4])
+    latest = math.ceil(PACK.parameter("frequency_ratio_min") * before) + rng.choice([-1, 0, 1])
+    _frequency(draft, jitter, max(0, latest), before)
+
+
+def edge_persists_after_warning(draft: Draft, jitter: timedelta) -> None:
+    """One contact fewer, as many as or one more than persistence after a warning needs.
+
+    The first lies the jitter away from the supervisor-backed warning.
+    """
+    rng = draft.rng
+    backed = anchor(rng)
+    draft.warnings = [(backed, True)]
+    if rng.random() < 0.5:
+        draft.warnings.append((backed - timedelta(days=rng.randrange(1, 10)), False))
+    n = max(1, count("persists_after_warning_min") + rng.choice([-1, 0, 1]))
+    draft.add(backed + jitter, some_behaviours(rng))
+    for _ in range(n - 1):
+        draft.add(backed + timedelta(days=rng.randrange(1, 30)), some_behaviours(rng))
+
+
+def edge_protection_order_until(draft: Draft, jitter: timedelta) -> None:
+    """A contact the jitter away from the end of a protection order ("before").
+
+    ``assessed_at`` is sometimes near the end too: the order in force, or no longer.
+    """
+    rng = draft.rng
+    since = anchor(rng)
+    until = since + timedelta(days=rng.choice([1, 30, 365]))
+    draft.protection_order_since, draft.protection_order_until = since, until
+    draft.add(until + jitter, [rng.choice(ALL_CODES)])
+    if rng.random() < 0.5:
+        draft.add(since + abs(rng.choice(JITTERS)), some_behaviours(rng))
+    if rng.random() < 0.5:
+        latest = max(at for at, _, _ in draft.contacts)
+        draft.assessed_at = max(until + rng.choice(JITTERS), latest)
+
+
 PARAMETER_EDGES: dict[str, Edge] = {
     "pattern_min_span_days": edge_min_span,
     "episode_max_gap_days": edge_max_gap,
@@ -498,9 +688,18 @@ PARAMETER_EDGES: dict[str, Edge] = {
     "repeated_contacts_min": edge_repeated_contacts,
     "persistent_crossings_min": edge_crossings,
     "long_relationship_months": edge_long_relationship,
+    "history_after_days": edge_history,
+    "ongoing_max_days": edge_ongoing,
+    "persistence_min_contacts": edge_persistence,
+    "burst_day_min": edge_burst_day,
+    "burst_week_min": edge_burst_week,
+    "frequency_min_contacts": edge_frequency_contacts,
+    "frequency_ratio_min": edge_frequency_ratio,
+    "persists_after_warning_min": edge_persists_after_warning,
 }
 TIME_EDGES: dict[str, Edge] = {
     "protection_order_since": edge_protection_order,
+    "protection_order_until": edge_protection_order_until,
     "agreement_at": edge_agreement,
     "first_warning": edge_first_warning,
     "supervisor_warning": edge_supervisor_warning,
@@ -835,7 +1034,7 @@ def check(family: str, *, seed: int, cases: int) -> None:
 
 def test_every_parameter_and_time_edge_with_microsecond_jitter_agrees_with_the_reference() -> None:
     """(a) Each edge with each jitter (−1 µs … +1 s), seven or so times over."""
-    check("edges", seed=20_250_112, cases=900)
+    check("edges", seed=20_250_112, cases=1_400)
 
 
 def test_random_cases_in_mixed_offsets_and_named_zones_agree_with_the_reference() -> None:

@@ -3,17 +3,23 @@
 The reference (tests/reference.py) is written from docs/rules.md, docs/input.md,
 docs/output.md and rules/default.yaml alone.  Every test here generates cases, evaluates
 them both ways and compares the level, ``urgent``, the elements (presence, rules and
-evidence), the rules that fired (as a set) and each one's evidence, the notes, and the
-threshold figures (``met``, ``distinct_behaviours``, ``span_days`` with exact float
-equality, ``behaviours``, ``course_of_conduct`` and ``episodes``).  A disagreement fails
-with the case JSON.
+evidence), the rules that fired (as a set) and each one's evidence and ``sets_grade``
+(true exactly for a rule whose level is the grade), the notes, and the threshold
+figures (``met``, ``distinct_behaviours``, ``span_days`` with exact float equality,
+``behaviours``, ``course_of_conduct`` and ``episodes``).  A disagreement fails with the
+case JSON.
 
 Hypothesis tests run as many examples as the loaded profile says (tests/conftest.py);
 the seeded loops at the end add a few thousand hand-shaped cases around the exact
-boundaries (14 days, the 30-day episode gap, the 7-day recency window, "at or after" and
-"strictly after" times), in fixed offsets and in named zones with daylight saving.  Most
-tests use the bundled pack; a variant pack (other and fractional parameters, extra rules
-with ``lt``, ``lte``, ``ne``, nested ``any``/``all``) checks that the pack is honoured.
+boundaries (14 days, the 90-day episode gap, the 7-day recency window and the window
+before it, the one-day limit of "ongoing", the 365 days after which a contact is
+history, 24 hours and 7 days for bursts, "at or after" and "strictly after" times, the
+end of a protection order), in fixed offsets and in named zones with daylight saving.
+Most tests use the bundled pack; a variant pack (other and fractional parameters, extra
+rules with ``lt``, ``lte``, ``ne``, nested ``any``/``all``) checks that the pack is
+honoured, and a pack without the optional parameters ``history_after_days`` and
+``ongoing_max_days`` checks that their absence means "never history" and "ongoing
+however old".
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ from reference import Outcome, Reference, reference_assess
 import stalkrisk
 from stalkrisk import Behaviour, Case, RulePack
 from stalkrisk.strategies import STALKING_BEHAVIOURS, cases
+
+OPTIONAL_PARAMETERS = ("history_after_days", "ongoing_max_days")
 
 ROOT = pathlib.Path(__file__).parents[2]
 DEFAULT = stalkrisk.default_rule_pack()
@@ -127,6 +135,15 @@ def differences(
         found.append(
             f"threshold.span_days: library {threshold.span_days!r}, reference {ref.span_days!r}"
         )
+    # A fired rule sets the grade exactly when it has a level and that level is the grade.
+    levels = {rule.id: rule.level for rule in pack.rules}
+    for fired in result.rules_fired:
+        sets_grade = levels[fired.id] is not None and levels[fired.id] == result.level
+        if fired.sets_grade != sets_grade:
+            found.append(
+                f"rules_fired[{fired.id}].sets_grade: library {fired.sets_grade}, "
+                f"expected {sets_grade}"
+            )
     # The library must agree with some reading of the spec (see tests/reference.py).
     got = _library_outcome(result)
     attempts = [_outcome_differences(outcome, got) for outcome in ref.outcomes]
@@ -166,6 +183,14 @@ def variant_pack() -> RulePack:
         "repeated_contacts_min": 5,
         "persistent_crossings_min": 2,
         "long_relationship_months": 12,
+        "history_after_days": 20.5,
+        "ongoing_max_days": 0.75,
+        "persistence_min_contacts": 3,
+        "burst_day_min": 3,
+        "burst_week_min": 4,
+        "frequency_min_contacts": 2,
+        "frequency_ratio_min": 1.5,
+        "persists_after_warning_min": 3,
     }.items():
         parameters[name]["value"] = value
     parameters["few_contacts"] = {"value": 3}
@@ -174,7 +199,13 @@ def variant_pack() -> RulePack:
             "id": "element.pattern.intrusions",
             "title": "Many intrusions in one episode",
             "fact": "episode",
-            "when": {"all": [{"field": "contacts", "gte": 4}, {"field": "span_days", "gt": 3}]},
+            "when": {
+                "all": [
+                    {"field": "contacts", "gte": 4},
+                    {"field": "span_days", "gt": 3},
+                    {"field": "age_days", "lt": 15.5},
+                ]
+            },
             "then": {"element": "pattern"},
             "rationale": "Differential test rule.",
             "source": "test",
@@ -217,6 +248,36 @@ def variant_pack() -> RulePack:
     ]
     document["rules"].append(
         {
+            "id": "note.order_in_person_or_motive",
+            "title": "Fields no bundled rule tests",
+            "fact": "grade",
+            "when": {
+                "any": [
+                    {"field": "protection_order", "eq": True},
+                    {"field": "in_person_contacts", "gte": 2},
+                    {"field": "colleague_contacts", "gte": 2},
+                    {
+                        "all": [
+                            {"field": "other_target_contacts", "gte": 1},
+                            {"field": "family_contacts", "eq": 0},
+                        ]
+                    },
+                    {
+                        "all": [
+                            {"field": "motive", "ne": "none"},
+                            {"field": "max_contacts_24h", "lt": 2},
+                            {"field": "frequency_ratio", "gt": 0.5},
+                        ]
+                    },
+                ]
+            },
+            "then": {"note": "Differential test note on other fields."},
+            "rationale": "Differential test rule.",
+            "source": "test",
+        }
+    )
+    document["rules"].append(
+        {
             "id": "note.short_and_recent",
             "title": "A short episode",
             "fact": "grade",
@@ -231,10 +292,41 @@ def variant_pack() -> RulePack:
             "source": "test",
         }
     )
+    return _load(document, "variant")
+
+
+def _load(document: dict[str, Any], name: str) -> RulePack:
     with tempfile.TemporaryDirectory() as folder:
-        path = pathlib.Path(folder, "variant.yaml")
+        path = pathlib.Path(folder, f"{name}.yaml")
         path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
         return stalkrisk.load_rule_pack(path)
+
+
+def _without_age(condition: Any) -> Any:
+    """``condition`` without its comparisons of ``age_days`` (None if nothing is left)."""
+    if "field" in condition:
+        return None if condition["field"] == "age_days" else condition
+    (key, items), *_ = condition.items()
+    kept = [found for item in items if (found := _without_age(item)) is not None]
+    return {key: kept} if kept else None
+
+
+@functools.cache
+def open_ended_pack() -> RulePack:
+    """The bundled pack without ``history_after_days`` and ``ongoing_max_days``.
+
+    Without them nothing is history (every contact is in the current window, no pattern
+    is past) and a contact marked ongoing is happening now however long ago it began.
+    The rules' ``age_days`` comparisons, which name ``history_after_days``, go with it.
+    """
+    document = yaml.safe_load((ROOT / "rules" / "default.yaml").read_text(encoding="utf-8"))
+    document["name"] = "differential-open-ended"
+    for name in OPTIONAL_PARAMETERS:
+        del document["parameters"][name]
+    for rule in document["rules"]:
+        rule["when"] = _without_age(rule["when"])
+        assert rule["when"] is not None, rule["id"]
+    return _load(document, "open-ended")
 
 
 # --- named time zones ----------------------------------------------------------------
@@ -307,11 +399,22 @@ _EXACT = [
     timedelta(days=14, seconds=-1),
     timedelta(days=14, microseconds=-1),
     timedelta(days=14, seconds=1),
-    timedelta(days=30),
-    timedelta(days=30, seconds=1),
-    timedelta(days=30, microseconds=1),
+    timedelta(days=90),
+    timedelta(days=90, seconds=1),
+    timedelta(days=90, microseconds=1),
     timedelta(days=7),
     timedelta(days=7, seconds=1),
+    timedelta(days=1),
+    timedelta(days=1, microseconds=1),
+    timedelta(days=365),
+    timedelta(days=365, microseconds=1),
+]
+_JITTER = [
+    timedelta(0),
+    timedelta(microseconds=1),
+    timedelta(microseconds=-1),
+    timedelta(seconds=1),
+    timedelta(seconds=-1),
 ]
 _ZONES = [
     UTC,
@@ -329,15 +432,23 @@ def boundary_cases(draw: st.DrawFn) -> Case:
     base = draw(cases(min_contacts=2, max_contacts=6, span_days=1, behaviours=STALKING_BEHAVIOURS))
     data = json.loads(base.model_dump_json())
     moment = datetime.fromisoformat(data["assessed_at"]) - timedelta(days=120)
+    moments = []
     for contact in data["contacts"]:
         moment += draw(st.sampled_from(_EXACT))
+        moments.append(moment)
         contact["at"] = moment.astimezone(draw(st.sampled_from(_ZONES))).isoformat()
-        contact["ongoing"] = draw(st.booleans()) and contact["ongoing"]
+        contact["ongoing"] = draw(st.booleans())
     last = moment + draw(st.sampled_from(_EXACT))
     data["assessed_at"] = last.astimezone(draw(st.sampled_from(_ZONES))).isoformat()
     client = data["client"]
+    client.pop("protection_order_until", None)  # the generated end, if any, is redrawn
     if client.get("protection_order_since"):
-        client["protection_order_since"] = data["contacts"][-1]["at"]
+        first = draw(st.integers(0, len(moments) - 1))
+        client["protection_order_since"] = data["contacts"][first]["at"]
+        if draw(st.booleans()):  # it ends on a later contact or on an exact edge after one
+            later = [at for at in moments[first:] if at > moments[first]]
+            ends = [*later, moments[first] + draw(st.sampled_from(_EXACT[1:]))]
+            client["protection_order_until"] = draw(st.sampled_from(ends)).isoformat()
     for key in ("therapy_start", "therapy_end"):
         client.pop(key, None)
     data["boundaries"] = {}
@@ -347,6 +458,40 @@ def boundary_cases(draw: st.DrawFn) -> Case:
 @given(boundary_cases())
 def test_stalking_on_exact_boundaries(case: Case) -> None:
     check(case)
+
+
+@st.composite
+def ended_orders_and_old_ongoing(draw: st.DrawFn) -> Case:
+    """Generated cases over 400 days, with an order that may have ended, and old "ongoing".
+
+    The protection order may end on, or a jitter around, a contact or ``assessed_at``;
+    any contact may be marked ongoing however long before ``assessed_at`` it began.
+    """
+    base = draw(cases(max_contacts=10, span_days=400, protection_order=True))
+    data = json.loads(base.model_dump_json())
+    assessed = datetime.fromisoformat(data["assessed_at"])
+    since = datetime.fromisoformat(data["client"]["protection_order_since"])
+    moments = [datetime.fromisoformat(c["at"]) for c in data["contacts"]] + [assessed]
+    ends = [at + draw(st.sampled_from(_JITTER)) for at in moments]
+    ends = [at for at in ends if at > since]
+    ended: bool = draw(st.booleans())
+    data["client"].pop("protection_order_until", None)
+    if ends and ended:
+        data["client"]["protection_order_until"] = draw(st.sampled_from(ends)).isoformat()
+    for contact in data["contacts"]:
+        contact["ongoing"] = draw(st.booleans())
+    return stalkrisk.parse_case(data)
+
+
+@given(ended_orders_and_old_ongoing())
+def test_ended_protection_orders_and_stale_ongoing_contacts(case: Case) -> None:
+    check(case)
+
+
+@given(cases(max_contacts=10, span_days=800), ZONE_CHOICE)
+def test_pack_without_the_optional_parameters(case: Case, zone: str | None) -> None:
+    """No ``history_after_days``: nothing is history; no ``ongoing_max_days``: never stale."""
+    check(in_zone(case, zone) if zone else case, open_ended_pack(), zone=zone)
 
 
 @given(cases(max_contacts=10, span_days=30))
@@ -411,23 +556,65 @@ GAPS = [
     timedelta(days=14, seconds=1),
     timedelta(days=16),
     timedelta(days=30),
-    timedelta(days=30, seconds=1),
-    timedelta(days=30, seconds=-1),
-    timedelta(days=30, microseconds=1),
-    timedelta(days=31),
+    timedelta(days=90),
+    timedelta(days=90, seconds=1),
+    timedelta(days=90, seconds=-1),
+    timedelta(days=90, microseconds=1),
+    timedelta(days=91),
+    timedelta(days=365),
+    timedelta(days=365, microseconds=1),
+    timedelta(days=400),
 ]
+DENSE_GAPS = [
+    timedelta(0),
+    timedelta(microseconds=1),
+    timedelta(hours=1),
+    timedelta(hours=2, minutes=24),  # a tenth of a day: 11 contacts span exactly 24 hours
+    timedelta(hours=2, minutes=24, microseconds=1),
+    timedelta(hours=8, minutes=24),  # a twentieth of a week: 21 contacts span exactly 7 days
+    timedelta(hours=8, minutes=24, microseconds=-1),
+    timedelta(days=1),
+]
+"""Steps of a burst: the 24-hour and 7-day windows on their exact edges."""
 RECENT = [
     timedelta(0),
     timedelta(seconds=1),
+    timedelta(days=1),
+    timedelta(days=1, microseconds=1),
+    timedelta(days=1, seconds=-1),
     timedelta(days=7),
     timedelta(days=7, seconds=1),
     timedelta(days=7, seconds=-1),
     timedelta(days=7, microseconds=1),
+    timedelta(days=14),
+    timedelta(days=14, microseconds=-1),
+    timedelta(days=365),
+    timedelta(days=365, microseconds=1),
+    timedelta(days=365, microseconds=-1),
 ]
 ALL_CODES = [b.value for b in Behaviour]
 STALKING_CODES = [b.value for b in STALKING_BEHAVIOURS]
 OTHER_CODES = [code for code in ALL_CODES if code not in STALKING_CODES]
-IDS = ["a", "b", "B", "c1", "c10", "c2", "x.y", "z:1", "0a", "k-9", "m_2", "n", "p", "q", "r"]
+IDS = [
+    "a",
+    "b",
+    "B",
+    "c1",
+    "c10",
+    "c2",
+    "x.y",
+    "z:1",
+    "0a",
+    "k-9",
+    "m_2",
+    "n",
+    "p",
+    "q",
+    "r",
+    *(f"s{n}" for n in range(15)),
+]
+CHANNELS = [None, "in_person", "vehicle", "phone", "email", "letter", "text", "social_media"]
+MOTIVES = [None, "rejected", "intimacy_seeking", "incompetent", "resentful", "predatory", "unknown"]
 
 
 def _stamp(rng: random.Random, moment: datetime) -> str:
@@ -457,12 +644,17 @@ def loop_case(rng: random.Random) -> dict[str, Any]:
     start = datetime(2000, 1, 1, tzinfo=UTC) + timedelta(
         seconds=rng.randrange(0, 39 * 365 * 86_400), microseconds=rng.randrange(0, 10**6)
     )
-    count = rng.choice([0, 1, 2, 2, 3, 3, 4, 5, 6, 8, 12, 15])
+    count = rng.choice([0, 1, 2, 2, 3, 3, 4, 5, 6, 8, 12, 15, 22, 30])
+    dense = rng.random() < 0.15  # a burst: many contacts a day or a week
+    if dense:
+        count = rng.choice([9, 10, 11, 12, 19, 20, 21, 22, 30])
     ids = rng.sample(IDS, count)
     moments: list[datetime] = []
     moment = start
     for _ in range(count):
-        if rng.random() < 0.85:
+        if dense:
+            moment += rng.choice(DENSE_GAPS) if rng.random() < 0.9 else rng.choice(GAPS)
+        elif rng.random() < 0.85:
             moment += rng.choice(GAPS)
         else:
             moment += timedelta(seconds=rng.randrange(0, 40 * 86_400))
@@ -487,6 +679,9 @@ def loop_case(rng: random.Random) -> dict[str, Any]:
             contact["weapon"] = True
         if "threat" in behaviours and rng.random() < 0.5:
             contact["specific_threat"] = True
+        channel = rng.choice(CHANNELS)
+        if channel is not None:
+            contact["channel"] = channel
         contacts.append(contact)
     rng.shuffle(contacts)  # the input order must not matter
 
@@ -499,7 +694,22 @@ def loop_case(rng: random.Random) -> dict[str, Any]:
     if rng.random() < 0.2:
         client["clinical_state"] = rng.sample(["dependency", "suicidality", "decompensation"], 1)
     if rng.random() < 0.25:
-        client["protection_order_since"] = _stamp(rng, _near(rng, moments, latest))
+        since = _near(rng, moments, latest)
+        client["protection_order_since"] = _stamp(rng, since)
+        if rng.random() < 0.5:  # it ended, or ends, near a contact or assessed_at
+            until = rng.choice([*moments, latest]) + rng.choice(
+                [
+                    timedelta(0),
+                    timedelta(seconds=1),
+                    timedelta(seconds=-1),
+                    timedelta(microseconds=1),
+                ]
+            )
+            if until > since:
+                client["protection_order_until"] = _stamp(rng, until)
+    motive = rng.choice(MOTIVES)
+    if motive is not None:
+        client["motive"] = motive
     assessed_at = _stamp(rng, latest)
     if rng.random() < 0.4:
         day: date = datetime.fromisoformat(assessed_at).date()  # its own local date
@@ -563,3 +773,7 @@ def test_seeded_boundary_cases_default_pack() -> None:
 
 def test_seeded_boundary_cases_variant_pack() -> None:
     _loop(seed=1_986, count=600, pack=variant_pack())
+
+
+def test_seeded_boundary_cases_open_ended_pack() -> None:
+    _loop(seed=365, count=600, pack=open_ended_pack())

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import stalkrisk
-from stalkrisk import Behaviour, Case, FearLevel, Level
+from stalkrisk import Behaviour, Case, Contact, FearLevel, Level, Motive
 from stalkrisk.strategies import STALKING_BEHAVIOURS, assessment_times, cases, contacts
 
 PACK = stalkrisk.default_rule_pack()
@@ -31,6 +31,7 @@ def shifted(case: Case, delta: timedelta, *, days: int = 0) -> Case:
     """Every timestamp moved by ``delta``; therapy dates by ``days``."""
     client = case.client
     order = client.protection_order_since
+    until = client.protection_order_until
     boundaries = case.boundaries
     return case.model_copy(
         update={
@@ -49,6 +50,7 @@ def shifted(case: Case, delta: timedelta, *, days: int = 0) -> Case:
             "client": client.model_copy(
                 update={
                     "protection_order_since": order + delta if order else None,
+                    "protection_order_until": until + delta if until else None,
                     "therapy_start": client.therapy_start + timedelta(days=days)
                     if client.therapy_start
                     else None,
@@ -148,15 +150,79 @@ def test_setting_a_risk_factor_never_lowers_the_grade(data: st.DataObject, case:
     assert grade(more) >= grade(case)
 
 
+# Motives from least to most worrying (docs/rules.md, "Decisions in 1.1.0").
+MOTIVES: list[Motive | None] = [
+    None,
+    Motive.UNKNOWN,
+    Motive.INTIMACY_SEEKING,
+    Motive.INCOMPETENT,
+    Motive.REJECTED,
+    Motive.RESENTFUL,
+    Motive.PREDATORY,
+]
+
+
+@given(st.data(), cases(min_contacts=1))
+def test_adding_an_earlier_intrusion_never_lowers_the_grade(
+    data: st.DataObject, case: Case
+) -> None:
+    first = min(c.at for c in case.contacts)
+    earlier = data.draw(
+        contacts(
+            assessed_at=first,
+            span_days=800,
+            allowed_behaviours=STALKING_BEHAVIOURS,
+            contact_id="earlier",
+        )
+    )
+    more = case.model_copy(update={"contacts": (earlier, *case.contacts)})
+
+    assert grade(more) >= grade(case)
+
+
+@given(st.data(), cases())
+def test_a_worse_motive_never_lowers_the_grade(data: st.DataObject, case: Case) -> None:
+    worse = data.draw(st.sampled_from(MOTIVES[MOTIVES.index(case.client.motive) :]))
+    more = case.model_copy(update={"client": case.client.model_copy(update={"motive": worse})})
+
+    assert grade(more) >= grade(case)
+
+
+@given(cases(risk_factors=False))
+def test_prior_violence_never_lowers_the_grade(case: Case) -> None:
+    more = case.model_copy(
+        update={"client": case.client.model_copy(update={"prior_violence": True})}
+    )
+
+    assert grade(more) >= grade(case)
+
+
+@given(cases(span_days=800), st.integers(min_value=0, max_value=4_000), st.integers(0, 86_399))
+def test_time_passing_without_contact_never_raises_the_grade(
+    case: Case, days: int, seconds: int
+) -> None:
+    later = case.model_copy(
+        update={"assessed_at": case.assessed_at + timedelta(days=days, seconds=seconds)}
+    )
+    result, after = stalkrisk.assess(case), stalkrisk.assess(later)
+
+    assert after.level.rank <= result.level.rank
+    assert after.urgent <= result.urgent
+
+
 # --- safety floors ----------------------------------------------------------------------
+
+
+def breaches(case: Case, contact: Contact) -> bool:
+    since, until = case.client.protection_order_since, case.client.protection_order_until
+    return since is not None and since <= contact.at and (until is None or contact.at < until)
 
 
 @given(cases(min_contacts=1))
 def test_threat_violence_damage_weapon_or_breach_gives_police(case: Case) -> None:
-    order = case.client.protection_order_since
+    # The generated contacts all lie within the last year (span_days=60): none is history.
     dangerous = any(
-        THREATS.intersection(c.behaviours) or c.weapon or (order is not None and c.at >= order)
-        for c in case.contacts
+        THREATS.intersection(c.behaviours) or c.weapon or breaches(case, c) for c in case.contacts
     )
     result = stalkrisk.assess(case)
 
