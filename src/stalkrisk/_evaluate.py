@@ -354,7 +354,7 @@ def assessment(pack: RulePack, found: Findings) -> Assessment:
         flags.add("urgent")
     if found["family"]:
         flags.add("family")
-    if found.get("colleagues"):
+    if found["colleagues"]:
         flags.add("colleagues")
     relationship = Relationship(found["relationship"])
     level_spec = pack.level(level)
@@ -377,7 +377,7 @@ def assessment(pack: RulePack, found: Findings) -> Assessment:
             "actions": _actions(pack, level, relationship, frozenset(flags)),
             "raise_if": _raise_if(pack, frozenset(r.id for r in fired), level, urgent),
             "notes": tuple(r.note or "" for r in fired if r.effect == "note"),
-            "ages": Ages(**found.get("ages", {})),
+            "ages": Ages(**found["ages"]),
             "assessed_at": found["assessed_at"],
             "rule_pack": _pack_info(pack),
             "library_version": __version__,
