@@ -15,16 +15,16 @@ import time
 from performance import make_case
 
 import stalkrisk
-from stalkrisk import _engine, _evaluate, _registry
+from stalkrisk import _engine, _registry
 
 
 def measure(label: str, case: stalkrisk.Case, repeat: int) -> None:
-    pack, _ = _registry.compiled(stalkrisk.default_rule_pack())
+    compiled = _registry.compiled(stalkrisk.default_rule_pack())
     stalkrisk.assess(case)  # warm up
     totals, features = [], []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        _evaluate._features(case, pack)
+        compiled.extractor.extract(case)
         t1 = time.perf_counter()
         stalkrisk.assess(case)
         t2 = time.perf_counter()
@@ -42,7 +42,7 @@ def measure(label: str, case: stalkrisk.Case, repeat: int) -> None:
 
 def engine_costs(repeat: int) -> None:
     """The adapter's own cost: an empty session (sentinel + delete) and one more fact."""
-    _, ruleset = _registry.compiled(stalkrisk.default_rule_pack())
+    ruleset = _registry.compiled(stalkrisk.default_rule_pack()).ruleset
     empty, unmatched = [], []
     # Sessions straight from this thread, as the engine thread opens them.
     for _ in range(repeat):
@@ -52,13 +52,9 @@ def engine_costs(repeat: int) -> None:
         t1 = time.perf_counter()
         with ruleset.session() as session:
             session.assert_fact(
-                {
-                    "kind": "episode",
-                    "index": 0,
-                    "contacts": 1,
-                    "distinct_behaviours": 1,
-                    "span_days": 0.0,
-                }
+                "episode",
+                0,
+                {"contacts": 1, "distinct_behaviours": 1, "span_days": 0.0, "age_days": 0.0},
             )
         t2 = time.perf_counter()
         empty.append(t1 - t0)

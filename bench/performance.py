@@ -76,16 +76,18 @@ def median_seconds(run: Callable[[], object], repeat: int) -> float:
 
 def phase_medians(case: stalkrisk.Case, repeat: int) -> tuple[float, float, float, float]:
     """Medians of the three phases of one assess() call, timed in the same runs."""
-    pack, ruleset = _registry.compiled(stalkrisk.default_rule_pack())
+    compiled = _registry.compiled(stalkrisk.default_rule_pack())
     clock = time.perf_counter
     phases: list[list[float]] = [[], [], [], []]
     for _ in range(repeat):
         t0 = clock()
-        features = _evaluate._features(case, pack)
+        features = compiled.extractor.extract(case)
         t1 = clock()
-        firings, present = _evaluate._run_engine(ruleset, features, pack)
+        firings, present = _evaluate._run_engine(compiled, features)
         t2 = clock()
-        _evaluate.assessment(pack, _evaluate._explain(case, pack, features, firings, present))
+        _evaluate.assessment(
+            compiled, _evaluate._explain(case, compiled, features, firings, present)
+        )
         t3 = clock()
         for phase, seconds in zip(phases, (t1 - t0, t2 - t1, t3 - t2, t3 - t0), strict=True):
             phase.append(seconds)

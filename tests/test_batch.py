@@ -11,6 +11,8 @@ from builders import case, contact
 
 import stalkrisk
 from stalkrisk import _evaluate, batch, vignettes
+from stalkrisk._compiled import CompiledPack
+from stalkrisk._evaluate import Findings
 
 CASES = [vignettes.load(name).case for name in vignettes.names()]
 
@@ -141,9 +143,9 @@ def test_the_collector_is_paused_while_results_are_built_and_enabled_again_after
     seen: list[bool] = []
     build = _evaluate.assessment
 
-    def spy(pack: stalkrisk.RulePack, found: dict[str, object]) -> stalkrisk.Assessment:
+    def spy(compiled: CompiledPack, found: Findings) -> stalkrisk.Assessment:
         seen.append(gc.isenabled())
-        return build(pack, found)
+        return build(compiled, found)
 
     monkeypatch.setattr(batch, "assessment", spy)
     stalkrisk.assess_many(CASES, workers=2, chunk_size=2)

@@ -25,7 +25,7 @@ def _rss_mb() -> float:
 
 
 def test_engine_state_is_empty_after_each_call(monkeypatch: pytest.MonkeyPatch) -> None:
-    _, ruleset = _registry.compiled(stalkrisk.default_rule_pack())
+    ruleset = _registry.compiled(stalkrisk.default_rule_pack()).ruleset
     sids: list[str] = []
     original = _engine._NATIVE.assert_fact
 

@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 import stalkrisk
 from stalkrisk import RulePackError, _cli, _engine, _registry, _yaml
-from stalkrisk._features import fields_for
+from stalkrisk._fields import fields_for
 from stalkrisk._rulepack import LIMITS, OPERATORS
 from stalkrisk.strategies import cases
 

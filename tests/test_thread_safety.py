@@ -50,7 +50,8 @@ def test_a_failing_rule_action_leaves_no_engine_state_and_later_calls_work(
     from stalkrisk import _evaluate, _registry
 
     pack = stalkrisk.default_rule_pack()
-    _, ruleset = _registry.compiled(pack)
+    compiled_pack = _registry.compiled(pack)
+    ruleset = compiled_pack.ruleset
     broken = _engine.Session.record
 
     reached = []
@@ -68,7 +69,7 @@ def test_a_failing_rule_action_leaves_no_engine_state_and_later_calls_work(
     _engine.Session.record = failing  # type: ignore[method-assign]
     try:
         with pytest.raises(stalkrisk.EngineError, match="stalkrisk-default"):
-            _evaluate.evaluate(threat, pack, ruleset)
+            _evaluate.evaluate(threat, compiled_pack)
     finally:
         _engine.Session.record = broken  # type: ignore[method-assign]
 

@@ -29,8 +29,7 @@ def assess(
     :class:`EngineError` if the engine fails (no assessment is returned then).
     """
     valid = parse_case(case)
-    pack, ruleset = compiled(rule_pack or default_rule_pack())
-    return evaluate(valid, pack, ruleset)
+    return evaluate(valid, compiled(rule_pack or default_rule_pack()))
 
 
 def assess_json(

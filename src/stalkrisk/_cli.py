@@ -26,7 +26,7 @@ from ._assessment import Assessment
 from ._case import Case
 from ._examples import example_json
 from ._exceptions import CaseValidationError, EngineError, RulePackError
-from ._features import fields_for
+from ._fields import fields_for
 from ._ladder import describe_effect
 from ._registry import default_rule_pack, load_rule_pack
 from ._rulepack import RulePack

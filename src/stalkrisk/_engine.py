@@ -24,6 +24,13 @@ guard in one place:
   hash collided) is asserted again with a salt (hazard 4); facts hold only
   numbers and strings, written in a form the engine's parser reads (hazards 6
   and 12);
+* the adapter owns the whole fact dialect: callers hand it Python values by
+  field name, and it keeps only the fields the kind's rules test (failing
+  closed if one is missing, since a missing field makes a rule silently false),
+  sends booleans as 1/0 and an unknown number (``None``) as -1, adds the
+  ``kind``/``index`` envelope, and asserts a content it has already asserted in
+  the session only once (rules read one fact, so equal facts fire the same
+  rules), which bounds engine work by distinct contents;
 * a duplicate or deferred fact, or any engine error, is an :class:`EngineError`
   (fail closed); session ids come from a process-wide counter, and a ruleset
   never holds more sessions than the engine allows (hazard 8).
@@ -44,12 +51,13 @@ from typing import Any, TypeVar
 import durable_rules_engine as _core  # type: ignore[import-not-found]
 
 from ._exceptions import EngineError
-from ._rulepack import AllOf, AnyOf, Comparison, Condition
+from ._rulepack import AllOf, AnyOf, Comparison, Condition, condition_fields
 from ._shield import shielded
 
 __all__ = [
     "CompiledRuleset",
     "EngineRule",
+    "FieldValue",
     "Firing",
     "Session",
     "compile_ruleset",
@@ -60,6 +68,10 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+FieldValue = int | float | str | bool | None
+"""What a caller may give for a fact field; ``None`` is an unknown number."""
+# How an unknown number travels: below every count and number a rule tests.
+_UNKNOWN = -1
 
 _SENTINEL_RULE = "sentinel"
 _SENTINEL_FACT: dict[str, Any] = {"$begin": 1}
@@ -242,8 +254,10 @@ def _action_name(actions: str) -> str:
     return name
 
 
-def _engine_value(value: int | float | bool | str) -> int | float | str:
+def _engine_value(value: FieldValue) -> int | float | str:
     # Booleans travel as 1/0: the engine compares mixed types as strings.
+    if value is None:
+        return _UNKNOWN
     return int(value) if isinstance(value, bool) else value
 
 
@@ -269,6 +283,10 @@ class Session:
         self.sid = sid
         self.firings: list[Firing] = []
         self._seen: set[tuple[str, str, int]] = set()
+        # Each distinct content asserted, by kind, with the index it was asserted
+        # under; and the firings recorded for each fact.
+        self._asserted: dict[tuple[str, tuple[int | float | str, ...]], int] = {}
+        self._fired_on: dict[tuple[str, int], list[str]] = {}
         # True once an action has started in this session: only then is
         # deleting it safe (hazard 2).
         self.started = False
@@ -281,7 +299,9 @@ class Session:
         key = (name, kind, index)
         if key not in self._seen:
             self._seen.add(key)
-            self.firings.append(self._ruleset.firing(name, kind, index))
+            firing = self._ruleset.firing(name, kind, index)
+            self.firings.append(firing)
+            self._fired_on.setdefault((kind, index), []).append(name)
 
     def _fail(self, what: str) -> EngineError:
         return EngineError(what, rule_pack=self._ruleset.pack)
@@ -304,8 +324,34 @@ class Session:
             code, state = _NATIVE.assert_fact(handle, _json(salted))
         return int(code), int(state)
 
-    def assert_fact(self, fact: Mapping[str, int | float | str]) -> None:
-        """Assert one flat fact and read back every rule it fires, synchronously."""
+    def assert_fact(self, kind: str, index: int, values: Mapping[str, FieldValue]) -> None:
+        """Assert the fact ``kind``/``index`` with ``values`` and read back what it fires.
+
+        Only the fields some rule on ``kind`` tests are sent; a fact no rule reads
+        is not sent at all, and a content already asserted in this session is not
+        sent again: its firings are copied to ``index``.
+        """
+        read = self._ruleset.reads.get(kind)
+        if not read:
+            return
+        try:
+            content = tuple([_engine_value(values[name]) for name in read])
+        except KeyError as error:
+            raise self._fail(
+                f"a {kind} fact lacks the field {error.args[0]!r} a rule tests"
+            ) from None
+        first = self._asserted.get((kind, content))
+        if first is not None:
+            for name in self._fired_on.get((kind, first), ()):
+                self.record(name, kind, index)
+            return
+        self._asserted[(kind, content)] = index
+        fact: dict[str, int | float | str] = {"kind": kind, "index": index}
+        fact.update(zip(read, content, strict=True))
+        self._assert(fact)
+
+    def _assert(self, fact: Mapping[str, int | float | str]) -> None:
+        """Assert one flat fact as it is and read back every rule it fires, synchronously."""
         if "id" in fact or "sid" in fact or _SALT in fact:
             raise self._fail(f"a fact must not carry 'id', 'sid' or '{_SALT}'")
         handle = self._handle
@@ -348,6 +394,13 @@ class CompiledRuleset:
         self.name = name
         self.pack = pack
         self._by_name = {f"r{position}": rule.rule_id for position, rule in enumerate(rules)}
+        fields: dict[str, set[str]] = {}
+        for rule in rules:
+            fields.setdefault(rule.kind, set()).update(condition_fields(rule.when))
+        # For each fact kind, the fields its rules test: all a fact of that kind carries.
+        self.reads: dict[str, tuple[str, ...]] = {
+            kind: tuple(sorted(names)) for kind, names in fields.items()
+        }
         definition: dict[str, Any] = {
             _SENTINEL_RULE: {"all": [{"m": _SENTINEL_FACT}]},
             _SWEEP_RULE: {"all": [{"m": _SWEEP_FACT}]},
@@ -422,7 +475,7 @@ class CompiledRuleset:
             session = Session(self, handle, f"stalkrisk-{next(_SESSION_IDS)}")
             _STATE.open_sessions += 1
             try:
-                session.assert_fact(_SENTINEL_FACT)
+                session._assert(_SENTINEL_FACT)
                 if [f.rule_id for f in session.firings] != [_SENTINEL_RULE]:
                     raise EngineError("the sentinel rule did not fire", rule_pack=self.pack)
                 session.firings.clear()

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from ._assessment import Assessment
 from ._case import Case
-from ._engine import CompiledRuleset, release_ruleset
-from ._evaluate import compile_pack, evaluate, forget_packs
+from ._compiled import CompiledPack, compile_pack
+from ._engine import release_ruleset
+from ._evaluate import evaluate
 from ._exceptions import EngineError, RulePackError
 from ._rulepack import RulePack, parse_rule_pack
 from ._safety import check_floors
@@ -33,8 +34,8 @@ CACHE_COMPARISONS = 20_000
 _DEFAULT_FILE = "default.yaml"
 _LOCK = threading.Lock()
 # The bundled pack, never evicted, and the custom packs, least recently used first.
-_PINNED: dict[str, tuple[RulePack, CompiledRuleset]] = {}
-_RECENT: OrderedDict[str, tuple[RulePack, CompiledRuleset]] = OrderedDict()
+_PINNED: dict[str, CompiledPack] = {}
+_RECENT: OrderedDict[str, CompiledPack] = OrderedDict()
 _DEFAULT: list[RulePack] = []
 
 
@@ -52,10 +53,10 @@ def _default_path() -> tuple[Path, str]:
     )
 
 
-def _compile(pack: RulePack) -> CompiledRuleset:
+def _compile(pack: RulePack) -> CompiledPack:
     """Compile ``pack`` and check its safety floors; every failure is a RulePackError."""
     try:
-        ruleset = compile_pack(pack)
+        compiled_pack = compile_pack(pack)
     except EngineError as error:
         # The pack's limits should leave the engine nothing to refuse.
         raise RulePackError(
@@ -66,17 +67,17 @@ def _compile(pack: RulePack) -> CompiledRuleset:
         ) from None
 
     def probe(case: Case) -> Assessment:
-        return evaluate(case, pack, ruleset)
+        return evaluate(case, compiled_pack)
 
     try:
         check_floors(pack, probe)
     except BaseException:
-        release_ruleset(ruleset.name)
+        release_ruleset(compiled_pack.ruleset.name)
         raise
-    return ruleset
+    return compiled_pack
 
 
-def _register(pack: RulePack, *, pin: bool = False) -> tuple[RulePack, CompiledRuleset]:
+def _register(pack: RulePack, *, pin: bool = False) -> CompiledPack:
     # Every assessment comes here: the bundled pack is found without the lock.
     known = _PINNED.get(pack.sha256)
     if known is not None:
@@ -90,7 +91,7 @@ def _register(pack: RulePack, *, pin: bool = False) -> tuple[RulePack, CompiledR
             _RECENT.move_to_end(pack.sha256)  # now the most recently used
             return known
         if known is None:
-            known = (pack, _compile(pack))
+            known = _compile(pack)
         if pin:
             _RECENT.pop(pack.sha256, None)
             _PINNED[pack.sha256] = known
@@ -98,11 +99,11 @@ def _register(pack: RulePack, *, pin: bool = False) -> tuple[RulePack, CompiledR
         _RECENT[pack.sha256] = known
         # Only a pack just added can push the cache past a bound.
         while len(_RECENT) > CACHE_SIZE or (
-            len(_RECENT) > 1 and sum(p.comparisons for p, _ in _RECENT.values()) > CACHE_COMPARISONS
+            len(_RECENT) > 1
+            and sum(c.pack.comparisons for c in _RECENT.values()) > CACHE_COMPARISONS
         ):
-            _, (_, evicted) = _RECENT.popitem(last=False)
-            release_ruleset(evicted.name)
-            forget_packs()
+            _, evicted = _RECENT.popitem(last=False)
+            release_ruleset(evicted.ruleset.name)
         return known
 
 
@@ -114,20 +115,20 @@ def load_rule_pack(path: str | Path) -> RulePack:
     a broken safety floor; nothing else escapes.  Loading the same content
     twice returns the already compiled pack while it is cached.
     """
-    return _register(parse_rule_pack(Path(path)))[0]
+    return _register(parse_rule_pack(Path(path))).pack
 
 
 def default_rule_pack() -> RulePack:
     """The bundled rule pack (``rules/default.yaml``), loaded on first use."""
     if not _DEFAULT:
         path, display = _default_path()
-        pack = _register(parse_rule_pack(path, display_name=display), pin=True)[0]
+        pack = _register(parse_rule_pack(path, display_name=display), pin=True).pack
         with _LOCK:
             if not _DEFAULT:
                 _DEFAULT.append(pack)
     return _DEFAULT[0]
 
 
-def compiled(pack: RulePack) -> tuple[RulePack, CompiledRuleset]:
-    """The registered pack and engine ruleset for ``pack`` (registering it again if new)."""
+def compiled(pack: RulePack) -> CompiledPack:
+    """The compiled form of ``pack`` (compiling and registering it again if new)."""
     return _register(pack)

@@ -23,7 +23,7 @@ from typing import Any, Literal, NoReturn, TypeAlias
 
 from ._case import Behaviour, Relationship
 from ._exceptions import RulePackError
-from ._features import ELEMENTS, GROUPS, FactKind, FieldSpec, fields_for
+from ._fields import ELEMENTS, GROUPS, FactKind, FieldSpec, fields_for
 from ._ladder import Level
 
 __all__ = [

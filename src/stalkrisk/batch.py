@@ -146,14 +146,14 @@ def _assess_chunk(chunk: list[str | bytes | CaseValidationError], pack: RulePack
     try:
         # The caller's pack object: a worker registers it (engine ruleset and safety
         # floors) once, and never parses the pack file itself.
-        valid_pack, ruleset = compiled(pack)
+        compiled_pack = compiled(pack)
 
         def chunk_findings() -> list[Findings]:
             results = []
             for case in chunk:
                 if isinstance(case, CaseValidationError):
                     raise case
-                results.append(findings(parse_case(case), valid_pack, ruleset))
+                results.append(findings(parse_case(case), compiled_pack))
             return results
 
         # One hand-over to the engine thread for the whole chunk, not one per case:
@@ -228,7 +228,7 @@ def assess_many(
         flat: Iterator[Assessment] = (assess(case, rule_pack=rule_pack) for case in cases)
         return list(_progress(flat, total) if progress else flat)
 
-    valid_pack, _ = compiled(rule_pack or default_rule_pack())
+    valid_pack = compiled(rule_pack or default_rule_pack()).pack
     with _collector_paused():
         return _in_pool(count, _batches(cases, size), valid_pack, total, progress)
 
@@ -276,7 +276,8 @@ def _in_pool(
                 if cancelled[0]:
                     return
 
-        flat = (assessment(pack, found) for text in texts() for found in json.loads(text))
+        compiled_pack = compiled(pack)
+        flat = (assessment(compiled_pack, found) for text in texts() for found in json.loads(text))
         return list(_progress(flat, total) if progress else flat)
 
     def cancel() -> None:

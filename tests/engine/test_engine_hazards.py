@@ -15,7 +15,7 @@ from subprocess_run import describe, run_isolated
 
 import stalkrisk
 from stalkrisk import _engine, _registry, vignettes
-from stalkrisk._features import FactKind, fields_for
+from stalkrisk._fields import FactKind, fields_for
 from stalkrisk._rulepack import Comparison
 
 
@@ -138,7 +138,7 @@ def test_a_case_where_only_one_episode_fact_matches_fires_the_pattern() -> None:
 
 
 def _compiled_pack() -> _engine.CompiledRuleset:
-    return _registry.compiled(stalkrisk.default_rule_pack())[1]
+    return _registry.compiled(stalkrisk.default_rule_pack()).ruleset
 
 
 def test_booleans_are_compiled_as_numbers() -> None:
@@ -190,18 +190,68 @@ def test_fact_property_names_have_distinct_engine_hashes(kind: FactKind) -> None
     assert len({_fnv1_32(name) for name in names}) == len(names)
 
 
-def test_fact_values_are_numbers_or_strings_only() -> None:
-    """Guard: null never passes a numeric test and bools would compare as strings."""
-    from stalkrisk._evaluate import _features
+def test_fact_values_sent_to_the_engine_are_numbers_or_strings_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Guard: null never passes a numeric test and bools would compare as strings.
 
-    pack = _registry.compiled(stalkrisk.default_rule_pack())[0]
+    The features hold Python booleans and ``None`` (an unknown therapy length); the
+    adapter sends them as 1/0 and -1.
+    """
+    sent: list[dict[str, object]] = []
+    original = _engine._NATIVE.assert_fact
+
+    def spy(handle: int, text: str) -> object:
+        sent.append(json.loads(text))
+        return original(handle, text)
+
+    monkeypatch.setattr(_engine._NATIVE, "assert_fact", spy)
     case = stalkrisk.parse_case(
         stalkrisk.example_case().model_dump(mode="json")
         | {"client": {"relationship": "current", "weapon_access": True}}
     )
-    values = _features(case, pack).values
+    stalkrisk.assess(case)
+    grade = next(fact for fact in sent if fact.get("kind") == "grade")
 
-    assert all(type(v) in (int, float, str) for v in values.values())
+    assert all(type(v) in (int, float, str) for fact in sent for v in fact.values())
+    assert grade["weapon_access"] == 1
+    assert grade["therapy_months"] == -1
+
+
+def test_a_fact_lacking_a_field_its_rules_test_fails_closed() -> None:
+    """Guard: a missing field would make every comparison on it silently false."""
+    with (
+        _compiled_pack().session() as session,
+        pytest.raises(stalkrisk.EngineError, match="lacks the field"),
+    ):
+        session.assert_fact("episode", 0, {"contacts": 1})
+
+
+def test_episodes_with_equal_facts_are_asserted_once_and_each_gets_the_firings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Engine work is bounded by distinct fact contents, not by the number of episodes."""
+    sent: list[dict[str, object]] = []
+    original = _engine._NATIVE.assert_fact
+
+    def spy(handle: int, text: str) -> object:
+        sent.append(json.loads(text))
+        return original(handle, text)
+
+    pack = pack_without_episode_ages(tmp_path, episode_max_gap_days=30)
+    contacts = [
+        contact(f"{tag}{n}", 100 * n + day, code)
+        for n in range(5)
+        for tag, day, code in (("a", 0, "following"), ("b", 14, "surveillance"))
+    ]
+    monkeypatch.setattr(_engine._NATIVE, "assert_fact", spy)
+    result = stalkrisk.assess(case(*contacts), rule_pack=pack)
+
+    assert sum(fact.get("kind") == "episode" for fact in sent) == 1
+    assert result.threshold.episodes == 5
+    assert result.elements.pattern.evidence == tuple(
+        c["id"] for c in sorted(contacts, key=lambda c: str(c["at"]))
+    )
 
 
 def test_every_asserted_fact_carries_every_field_its_kinds_rules_test(

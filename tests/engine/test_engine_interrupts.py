@@ -92,7 +92,7 @@ def test_a_session_whose_sentinel_never_started_an_action_is_swept_not_deleted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Deleting it at once could free uninitialised engine memory (hazard 2)."""
-    ruleset = stalkrisk._registry.compiled(stalkrisk.default_rule_pack())[1]
+    ruleset = stalkrisk._registry.compiled(stalkrisk.default_rule_pack()).ruleset
     original = _engine._NATIVE.start_action_for_state
     deleted: list[str] = []
     delete = _engine._NATIVE.delete_state

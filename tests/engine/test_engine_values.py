@@ -57,7 +57,7 @@ def _fires(threshold: float, value: float) -> bool:
 
     def work() -> bool:
         with ruleset.session() as session:
-            session.assert_fact({"kind": "case", "index": 0, "x": value})
+            session.assert_fact("case", 0, {"x": value})
             return [f.rule_id for f in session.firings] == ["edge"]
 
     return _engine.run(work)
@@ -231,7 +231,7 @@ def test_a_closed_ruleset_registers_itself_again_when_used() -> None:
 
     def fired() -> list[str]:
         with ruleset.session() as session:
-            session.assert_fact({"kind": "case", "index": 0, "x": 1})
+            session.assert_fact("case", 0, {"x": 1})
             return [f.rule_id for f in session.firings]
 
     ruleset.close()
