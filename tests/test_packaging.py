@@ -61,3 +61,13 @@ def test_installed_wheel_finds_its_rule_pack_outside_the_source_tree(
     assert pack.startswith(str(target))
     assert shown == "stalkrisk/_rules/default.yaml"
     assert level == "referral"
+
+
+def test_the_ci_test_command_runs_the_slow_tests_too() -> None:
+    root = Path(__file__).resolve().parents[1]
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
+
+    assert "slow:" in pyproject  # the marker is declared, so --strict-markers accepts it
+    assert "not slow" not in makefile
+    assert "not slow" not in pyproject.split("markers")[0]

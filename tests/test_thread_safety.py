@@ -18,6 +18,7 @@ THREADS = 8
 PER_THREAD = 500
 
 
+@pytest.mark.slow
 def test_eight_threads_of_five_hundred_distinct_cases_match_sequential_results() -> None:
     cases = [generate(seed, max_contacts=30) for seed in range(THREADS * PER_THREAD)]
     expected = [stalkrisk.assess(c).model_dump_json() for c in cases]

@@ -23,6 +23,7 @@ from stalkrisk import _engine
 STORM = Path(__file__).with_name("storm.py")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("target", TARGETS)
 def test_an_interrupt_storm_neither_crashes_nor_changes_results_nor_leaves_sessions(

@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SOAK = Path(__file__).with_name("soak.py")
 
 
+@pytest.mark.slow
 def test_soak_of_twenty_thousand_cases_on_eight_threads_matches_sequential_results() -> None:
     done = subprocess.run(
         [sys.executable, str(SOAK), "--cases", "20000", "--threads", "8", "--sample", "2000"],

@@ -197,6 +197,7 @@ def test_a_fact_taken_for_another_at_every_salt_fails_closed(
     assert _engine.open_sessions() == 0
 
 
+@pytest.mark.slow
 def test_fifty_thousand_episodes_that_each_fire_a_rule_are_assessed(tmp_path: Path) -> None:
     """Their facts stay stored, so their content hashes collide about 1 time in 4.
 

@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
@@ -767,10 +768,12 @@ def _loop(seed: int, count: int, pack: RulePack) -> None:
     )
 
 
+@pytest.mark.slow
 def test_seeded_boundary_cases_default_pack() -> None:
     _loop(seed=20_250_106, count=2_400, pack=DEFAULT)
 
 
+@pytest.mark.slow
 def test_seeded_boundary_cases_variant_pack() -> None:
     _loop(seed=1_986, count=600, pack=variant_pack())
 
