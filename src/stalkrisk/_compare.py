@@ -5,10 +5,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from ._assessment import Assessment
+from ._wording import ELEMENTS
 
 __all__ = ["Comparison", "compare"]
-
-_ELEMENTS = ("pattern", "threat", "fear")
 
 
 class Comparison(BaseModel):
@@ -77,8 +76,8 @@ def _ordered_difference(first: list[str], second: list[str]) -> tuple[str, ...]:
 
 def compare(before: Assessment, after: Assessment) -> Comparison:
     """What changed from ``before`` to ``after``: grade, elements, rules and actions."""
-    present_before = [e for e in _ELEMENTS if getattr(before.elements, e).present]
-    present_after = [e for e in _ELEMENTS if getattr(after.elements, e).present]
+    present_before = [e for e in ELEMENTS if getattr(before.elements, e).present]
+    present_after = [e for e in ELEMENTS if getattr(after.elements, e).present]
     rules_before = [r.id for r in before.rules_fired]
     rules_after = [r.id for r in after.rules_fired]
     actions_before = [x.id for x in before.actions]

@@ -11,7 +11,14 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from ._ladder import Level
-from ._report import AGE_LABELS, URGENT_BANNER, format_age, format_span, group_rules
+from ._wording import (
+    ELEMENTS,
+    URGENT_BANNER,
+    format_span,
+    group_rules,
+    known_ages,
+    picture_phrase,
+)
 
 if TYPE_CHECKING:
     from ._assessment import Assessment, ElementFinding
@@ -80,13 +87,12 @@ def assessment_html(a: Assessment) -> str:
         f"{_badge(a.level)} <b>{escape(a.level_title)}</b></div>"
     )
     parts.append(f"<div>{_ladder(a.level)}</div>")
-    picture = "has the marks of criminal stalking" if a.picture == "criminal" else "is clinical"
-    parts.append(f"<p>The picture {picture} on what is recorded.</p>")
+    parts.append(f"<p>The picture {escape(picture_phrase(a))}.</p>")
 
     parts.append("<h4>Elements of stalking</h4>")
     parts.append(f'<table style="{_TABLE}">')
     parts.append(_row("element", "finding", "evidence (contacts)", "rules", header=True))
-    for name in ("pattern", "threat", "fear"):
+    for name in ELEMENTS:
         parts.append(_element(name, getattr(a.elements, name)))
     parts.append("</table>")
 
@@ -129,11 +135,7 @@ def assessment_html(a: Assessment) -> str:
         parts.append("</table>")
     if not a.rules_fired:
         parts.append("<p>No rule fired.</p>")
-    known = [
-        f"{AGE_LABELS[name]} {format_age(value)}"
-        for name, value in a.ages.model_dump().items()
-        if value is not None
-    ]
+    known = known_ages(a)
     if known:
         parts.append(f"<h4>How long ago</h4><p>{escape('; '.join(known))}.</p>")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["Level", "describe_effect"]
+__all__ = ["Level"]
 
 
 class Level(StrEnum):
@@ -28,12 +28,3 @@ class Level(StrEnum):
 
 
 _RANKS = {level: rank for rank, level in enumerate(Level)}
-
-
-def describe_effect(element: str | None, level: Level | None, urgent: bool) -> str:
-    """A rule's effect in words: ``element pattern``, ``at least police, urgent`` or ``note``."""
-    if element is not None:
-        return f"element {element}"
-    if level is not None:
-        return f"at least {level.value}" + (", urgent" if urgent else "")
-    return "note"

@@ -24,7 +24,7 @@ from typing import Any, Final, Literal, get_args
 from ._assessment import Assessment, ElementFinding
 from ._ladder import Level
 from ._registry import default_rule_pack
-from ._report import URGENT_BANNER, format_span
+from ._wording import ELEMENTS, URGENT_BANNER, format_span
 
 __all__ = [
     "LEVEL_SYSTEM",
@@ -122,7 +122,7 @@ def _reference(value: object, argument: str, types: Sequence[str] = ()) -> dict[
 def _elements_text(assessment: Assessment) -> str:
     present: list[str] = []
     absent: list[str] = []
-    for name in ("pattern", "threat", "fear"):
+    for name in ELEMENTS:
         finding: ElementFinding = getattr(assessment.elements, name)
         if not finding.present:
             absent.append(name)

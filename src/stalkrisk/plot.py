@@ -44,8 +44,8 @@ from ._api import assess
 from ._assessment import Assessment
 from ._case import Behaviour, Case, Contact, FearLevel, Target, parse_case
 from ._registry import default_rule_pack
-from ._report import format_span
 from ._rulepack import RulePack
+from ._wording import format_span, grade_line
 
 __all__ = ["timeline"]
 
@@ -446,9 +446,8 @@ def _frame(
     limits: tuple[float, float],
 ) -> None:
     """Title, axes limits, date ticks in the zone of ``assessed_at``, row labels."""
-    urgent = " · URGENT" if assessment.urgent else ""
     ax.set_title(
-        f"{assessment.level.value}{urgent} — {assessment.level_title}",
+        grade_line(assessment),
         loc="left",
         fontweight="bold",
         color=_HARM_COLOUR if assessment.urgent else "#212121",
