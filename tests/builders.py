@@ -67,7 +67,7 @@ def fired(assessment: stalkrisk.Assessment) -> list[str]:
 
 
 def pack_without_episode_ages(folder: Path, **parameters: float) -> stalkrisk.RulePack:
-    """The default pack with no episode rule testing ``age_days``, and ``parameters`` set.
+    """The default pack with no episode rule testing the episode's age, and ``parameters`` set.
 
     Facts carry only the fields some rule tests, so under this pack episodes with the
     same contacts, behaviours and span make facts that are equal but for ``index``,
@@ -77,7 +77,9 @@ def pack_without_episode_ages(folder: Path, **parameters: float) -> stalkrisk.Ru
     doc["name"] = "no-episode-ages"
     for rule in doc["rules"]:
         if rule["fact"] == "episode":
-            rule["when"]["all"] = [c for c in rule["when"]["all"] if c["field"] != "age_days"]
+            rule["when"]["all"] = [
+                c for c in rule["when"]["all"] if c["field"] not in ("age_days", "current")
+            ]
     for name, value in parameters.items():
         doc["parameters"][name]["value"] = value
     path = folder / "no-episode-ages.yaml"

@@ -114,6 +114,7 @@ class Episode:
     behaviours: frozenset[str]  # distinct *stalking* behaviours of the episode
     span_us: int
     age_us: int  # from the episode's last contact to assessed_at
+    current: bool  # age at most history_after_days (always, without that parameter)
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -135,6 +136,7 @@ class Episode:
             "distinct_behaviours": len(self.behaviours),
             "span_days": self.span_days,
             "age_days": self.age_days,
+            "current": self.current,
         }
 
 
@@ -147,6 +149,7 @@ def episodes_of(case: Case, pack: RulePack) -> tuple[Episode, ...]:
     """Split the stalking contacts into episodes (docs/rules.md, Episodes)."""
     group = {spec.code.value: spec.group for spec in pack.behaviours}
     max_gap = _days_us(pack.parameter("episode_max_gap_days"))
+    history = _optional_days_us(pack, "history_after_days")
     runs: list[list[Contact]] = []
     previous: int | None = None
     for contact in _time_order(case.contacts):
@@ -165,6 +168,8 @@ def episodes_of(case: Case, pack: RulePack) -> tuple[Episode, ...]:
             ),
             span_us=instant_us(run[-1].at) - instant_us(run[0].at),
             age_us=instant_us(case.assessed_at) - instant_us(run[-1].at),
+            current=history is None
+            or instant_us(case.assessed_at) - instant_us(run[-1].at) <= history,
         )
         for run in runs
     )

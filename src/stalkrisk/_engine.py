@@ -335,11 +335,15 @@ class Session:
         if not read:
             return
         try:
-            content = tuple([_engine_value(values[name]) for name in read])
+            raw = [values[name] for name in read]
         except KeyError as error:
             raise self._fail(
                 f"a {kind} fact lacks the field {error.args[0]!r} a rule tests"
             ) from None
+        # _engine_value, inlined: this runs once per episode.
+        content = tuple(
+            [v if v.__class__ is not bool and v is not None else _engine_value(v) for v in raw]
+        )
         first = self._asserted.get((kind, content))
         if first is not None:
             for name in self._fired_on.get((kind, first), ()):

@@ -48,7 +48,6 @@ _PRESENT_CHANNELS = frozenset({Channel.IN_PERSON, Channel.VEHICLE})
 _HOUR_US = 3_600 * 10**6
 
 
-@dataclass(frozen=True)
 class Episode:
     """A run of stalking contacts with no silence longer than the pack's gap.
 
@@ -56,11 +55,37 @@ class Episode:
     (see :attr:`CaseFeatures.chronological_ids`).
     """
 
-    index: int
-    positions: tuple[int, ...]
-    behaviours: tuple[str, ...]
-    span_microseconds: int
-    age_microseconds: int = 0
+    # Slots and a plain __init__: a case can hold thousands of episodes.
+    __slots__ = (
+        "age_microseconds",
+        "behaviours",
+        "current",
+        "index",
+        "positions",
+        "span_microseconds",
+    )
+
+    def __init__(
+        self,
+        index: int,
+        positions: tuple[int, ...],
+        behaviours: tuple[str, ...],
+        span_microseconds: int,
+        age_microseconds: int = 0,
+        current: bool = True,
+    ) -> None:
+        self.index = index
+        self.positions = positions
+        self.behaviours = behaviours
+        self.span_microseconds = span_microseconds
+        self.age_microseconds = age_microseconds
+        self.current = current
+
+    def __repr__(self) -> str:
+        return (
+            f"<Episode {self.index}: {len(self.positions)} contacts, "
+            f"{len(self.behaviours)} behaviours, {self.span_days:g} days>"
+        )
 
     @property
     def span_days(self) -> float:
@@ -78,6 +103,7 @@ class Episode:
             "distinct_behaviours": len(self.behaviours),
             "span_days": self.span_days,
             "age_days": self.age_days,
+            "current": self.current,
         }
 
 
@@ -269,25 +295,30 @@ class Extractor:
     def _episodes(
         self, times: list[int], stalking: list[int], masks: list[int], assessed: int
     ) -> tuple[Episode, ...]:
-        episodes: list[Episode] = []
-        start = 0
-        for end in range(1, len(stalking) + 1):
-            if end < len(stalking) and times[stalking[end]] - times[stalking[end - 1]] <= self._gap:
-                continue
-            mask = 0
-            for bits in masks[start:end]:
+        at = [times[p] for p in stalking]
+        gap, history = self._gap, self._history
+        if not at:
+            return ()
+        cuts = [n for n in range(1, len(at)) if at[n] - at[n - 1] > gap]
+        starts, ends = [0, *cuts], [*cuts, len(at)]
+        decoded, decode = self._decoded, self._decode
+        episodes = []
+        for index, (start, end) in enumerate(zip(starts, ends, strict=True)):
+            mask = masks[start]
+            for bits in masks[start + 1 : end]:
                 mask |= bits
-            last = times[stalking[end - 1]]
+            last = at[end - 1]
+            age = assessed - last
             episodes.append(
                 Episode(
-                    index=len(episodes),
-                    positions=tuple(stalking[start:end]),
-                    behaviours=self._decode(mask),
-                    span_microseconds=last - times[stalking[start]],
-                    age_microseconds=assessed - last,
+                    index,
+                    tuple(stalking[start:end]),
+                    decoded.get(mask) or decode(mask),
+                    last - at[start],
+                    age,
+                    history is None or age <= history,
                 )
             )
-            start = end
         return tuple(episodes)
 
     def _is_past_pattern(self, episode: Episode) -> bool:

@@ -66,6 +66,11 @@ _EPISODE_FIELDS = (
         (),
         True,
     ),
+    _flag(
+        "current",
+        "The episode's last contact is at most history_after_days before the assessment "
+        "(always true when the pack has no such parameter).",
+    ),
 )
 
 
