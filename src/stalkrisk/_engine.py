@@ -227,6 +227,30 @@ def _json(value: Any) -> str:
     raise TypeError(f"cannot send {type(value).__name__} to the engine")
 
 
+_KEYS: dict[str, str] = {}
+
+
+def _fact_json(fact: Mapping[str, int | float | str]) -> str:
+    """A flat fact as :func:`_json` writes it, without the recursion (the hot path)."""
+    parts = []
+    for key, value in fact.items():
+        prefix = _KEYS.get(key)
+        if prefix is None:
+            prefix = _string(key) + ":"
+            if len(_KEYS) < 4096:
+                _KEYS[key] = prefix
+        if type(value) is int and -_INT_BOUND < value < _INT_BOUND:
+            parts.append(prefix + int.__repr__(value))
+        elif type(value) is float:
+            text = float.__repr__(value)
+            if "e" in text or "n" in text:
+                text = _number(value)
+            parts.append(prefix + text)
+        else:
+            parts.append(prefix + _json(value))
+    return "{" + ",".join(parts) + "}"
+
+
 @dataclass(frozen=True)
 class EngineRule:
     """A rule as the adapter needs it: an id, the fact kind it reads, its condition."""
@@ -316,7 +340,7 @@ class Session:
         session, so "seen" can only mean such a collision: a salt changes the
         hash and the fact is asserted again, with nothing lost.
         """
-        code, state = _NATIVE.assert_fact(handle, _json({**fact, "sid": self.sid}))
+        code, state = _NATIVE.assert_fact(handle, _fact_json({**fact, "sid": self.sid}))
         salt = 0
         while code == _OBSERVED and salt < _MAX_SALTS:
             salt += 1

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from builders import pack_without_episode_ages
+from hypothesis import given
+from hypothesis import strategies as st
 
 import stalkrisk
 from stalkrisk import _engine
@@ -239,3 +241,19 @@ def test_a_closed_ruleset_registers_itself_again_when_used() -> None:
     ruleset.close()  # closing twice is harmless
 
     assert _engine.run(fired) == ["any"]
+
+
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=8),
+        st.integers(-(2**63) + 1, 2**63 - 1)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.booleans()
+        | st.text(max_size=8),
+        max_size=8,
+    )
+)
+def test_the_flat_fact_encoder_writes_what_the_general_encoder_writes(
+    fact: dict[str, int | float | str],
+) -> None:
+    assert _engine._fact_json(fact) == _engine._json(fact)
