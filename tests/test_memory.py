@@ -14,6 +14,8 @@ import pytest
 
 import stalkrisk
 from stalkrisk import _engine, _registry, vignettes
+from stalkrisk._compiled import CompiledPack
+from stalkrisk._evaluate import evaluate
 
 CASES = [vignettes.load(name).case for name in vignettes.names()]
 
@@ -55,3 +57,39 @@ def test_five_thousand_assessments_do_not_grow_resident_memory() -> None:
     gc.collect()
 
     assert _rss_mb() - before < 5.0
+
+
+def _case_with(count: int) -> dict[str, object]:
+    contacts = [
+        {
+            "id": f"c{n}",
+            "at": f"2024-01-01T00:{n // 60 % 60:02d}:{n % 60:02d}Z",
+            "behaviours": ["gift"],
+        }
+        for n in range(count)
+    ]
+    return {
+        "assessed_at": "2024-02-01T00:00:00Z",
+        "client": {"relationship": "current"},
+        "contacts": contacts,
+    }
+
+
+@pytest.mark.parametrize(("count", "paused"), [(2_001, True), (20, False)])
+def test_a_large_case_is_assessed_with_the_cyclic_collector_paused_and_it_resumes(
+    monkeypatch: pytest.MonkeyPatch, count: int, paused: bool
+) -> None:
+    from stalkrisk import _api
+
+    seen: list[bool] = []
+
+    def spy(case: stalkrisk.Case, compiled: CompiledPack) -> stalkrisk.Assessment:
+        seen.append(gc.isenabled())
+        return evaluate(case, compiled)
+
+    monkeypatch.setattr(_api, "evaluate", spy)
+    assert gc.isenabled()
+    stalkrisk.assess(_case_with(count))
+
+    assert seen == [not paused]
+    assert gc.isenabled()

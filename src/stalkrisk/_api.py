@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sized
+from contextlib import nullcontext
 from typing import Any
 
 from ._assessment import Assessment
 from ._case import Case, parse_case
+from ._collector import collector_paused
 from ._evaluate import evaluate
 from ._registry import compiled, default_rule_pack
 from ._rulepack import RulePack
 from ._shield import shielded
 
 __all__ = ["assess", "assess_json"]
+
+# From about this size a case allocates enough objects that the cyclic collector
+# runs full collections during the call, re-scanning everything built so far:
+# 100,000 contacts took 2.2 times ten 10,000-contact calls with it running.
+_LARGE_CONTACTS = 2_000
+_LARGE_TEXT = 200 * 1024  # about 2,000 contacts of JSON text
+
+
+def _large(case: object) -> bool:
+    if isinstance(case, str | bytes):
+        return len(case) > _LARGE_TEXT
+    contacts = case.contacts if isinstance(case, Case) else None
+    if isinstance(case, Mapping):
+        contacts = case.get("contacts")
+    return isinstance(contacts, Sized) and len(contacts) > _LARGE_CONTACTS
 
 
 def assess(
@@ -28,8 +45,10 @@ def assess(
     Raises :class:`CaseValidationError` for an invalid case and
     :class:`EngineError` if the engine fails (no assessment is returned then).
     """
-    valid = parse_case(case)
-    return evaluate(valid, compiled(rule_pack or default_rule_pack()))
+    # A large case pauses the cyclic collector: what is built is acyclic.
+    with collector_paused() if _large(case) else nullcontext():
+        valid = parse_case(case)
+        return evaluate(valid, compiled(rule_pack or default_rule_pack()))
 
 
 def assess_json(

@@ -32,13 +32,13 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ._api import assess
 from ._assessment import Assessment
 from ._case import Case, case_json, parse_case
+from ._collector import collector_paused
 from ._engine import run
 from ._evaluate import Findings, assessment, findings
 from ._exceptions import CaseValidationError
@@ -58,49 +58,6 @@ _MAX_CHUNK = 1_000
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
-
-_GC_LOCK = threading.Lock()
-_gc_pauses = 0
-_gc_resume = False
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause CPython's cyclic garbage collector, then restore the state it had.
-
-    The assessments being built are acyclic, so collections during the build
-    find nothing and only re-scan them and the rest of the heap: on the 2-core
-    machine kind that was a third of the batch's time.  Reference counting
-    still frees memory as usual.  Concurrent calls share one pause; the last
-    to finish restores the state found by the first.
-    """
-    paused = [False]
-
-    def pause() -> None:
-        global _gc_pauses, _gc_resume
-        with _GC_LOCK:
-            if _gc_pauses == 0:
-                _gc_resume = gc.isenabled()
-                gc.disable()
-            _gc_pauses += 1
-            paused[0] = True
-
-    def resume() -> None:
-        global _gc_pauses
-        with _GC_LOCK:
-            if paused[0]:
-                paused[0] = False
-                _gc_pauses -= 1
-                if _gc_pauses == 0 and _gc_resume:
-                    gc.enable()
-
-    # Each step is shielded so that an interrupt cannot split the count from the
-    # collector's state; the flag says whether this call has a pause to undo.
-    try:
-        shielded(pause)
-        yield
-    finally:
-        shielded(resume)
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -229,7 +186,7 @@ def assess_many(
         return list(_progress(flat, total) if progress else flat)
 
     valid_pack = compiled(rule_pack or default_rule_pack()).pack
-    with _collector_paused():
+    with collector_paused():
         return _in_pool(count, _batches(cases, size), valid_pack, total, progress)
 
 
