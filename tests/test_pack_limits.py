@@ -331,6 +331,27 @@ def test_a_limit_error_keeps_its_type_through_pickling() -> None:
     assert pickle.loads(pickle.dumps(error)).type == "limit"
 
 
+def test_a_limit_is_reported_only_once_the_structure_is_valid(tmp_path: Path) -> None:
+    doc = default_doc()
+    doc["parameters"]["recent_days"]["value"] = 1e300
+    doc["rules"][0]["priority"] = 1
+
+    error = refusal(write(tmp_path, doc))
+
+    assert [(p.field, p.type) for p in error.problems] == [("rules[0].priority", "unknown_key")]
+
+
+def test_every_limit_a_valid_pack_passes_is_listed_the_rule_count_first(tmp_path: Path) -> None:
+    added = [rule(f"note.n{n}", {"all": [compare("contacts", "gte", 1)]}) for n in range(300)]
+
+    error = refusal(write(tmp_path, with_rules(*added)))
+
+    assert [limit_of(RulePackError.from_problems([p])) for p in error.problems] == [
+        "max_rules",
+        "max_dnf_terms_per_pack",
+    ]
+
+
 # --- the command line ------------------------------------------------------------------
 
 
@@ -394,8 +415,9 @@ def test_the_command_line_exits_2_for_each_kind_of_bad_pack(
     out, err = capsys.readouterr()
     assert code == 2
     assert out == ""
-    assert err.startswith(f"stalkrisk: {pack}")
-    assert len(err.splitlines()) == 1
+    first, *more = err.splitlines()
+    assert first.startswith(f"stalkrisk: {pack}")
+    assert all(line.startswith("  ") and "[limit: " in line for line in more)
     assert "internal error" not in err
 
 
@@ -854,6 +876,7 @@ def packs(draw: st.DrawFn) -> dict[str, Any]:
 
 
 # Each example loads a pack (tens of ms): an eighth of the profile's examples.
+@pytest.mark.slow
 @settings(max_examples=max(settings().max_examples // 8, 1))
 @given(doc=packs(), data=st.data())
 def test_generated_packs_load_or_are_refused_at_a_limit_and_assess_without_engine_error(

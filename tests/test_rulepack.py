@@ -1,4 +1,4 @@
-"""Loading rule packs: every defect is a RulePackError that names file, rule and field.
+"""Loading rule packs: one RulePackError lists every defect, naming file, rule and field.
 
 Malformed packs are built from the bundled ``rules/default.yaml``: load it as
 data, change one thing, write it to ``tmp_path`` and load that.  Where the
@@ -9,7 +9,10 @@ text is edited instead.
 from __future__ import annotations
 
 import copy
+import io
 import json
+import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,9 @@ import yaml
 from builders import case, contact
 
 import stalkrisk
-from stalkrisk import Level, RulePackError
+from stalkrisk import Level, RulePackError, journal, vignettes
+from stalkrisk._exceptions import MAX_RULE_PACK_PROBLEMS, RULE_PACK_PROBLEM_TYPES
+from stalkrisk._suggest import closest
 
 DEFAULT_PACK = Path(__file__).resolve().parents[1] / "rules" / "default.yaml"
 DEFAULT_TEXT = DEFAULT_PACK.read_text(encoding="utf-8")
@@ -114,6 +119,7 @@ def test_rule_missing_required_key_names_rule_and_key(tmp_path: Path) -> None:
     assert error.rule_id == "grade.consultation.fear"
     assert error.field == f"rules[{index}].rationale"
     assert "missing required key" in error.msg
+    assert error.type == "missing_key"
 
 
 def test_rule_with_unknown_key_names_rule_and_key(tmp_path: Path) -> None:
@@ -126,6 +132,7 @@ def test_rule_with_unknown_key_names_rule_and_key(tmp_path: Path) -> None:
     assert error.rule_id == "urgent.weapon"
     assert error.field == f"rules[{index}].priority"
     assert "unknown key" in error.msg
+    assert error.type == "unknown_key"
 
 
 def test_misspelt_rule_key_suggests_the_known_key(tmp_path: Path) -> None:
@@ -151,6 +158,7 @@ def test_duplicate_rule_id_names_the_second_rule(tmp_path: Path) -> None:
     assert error.rule_id == "grade.consultation.pattern"
     assert error.field == f"rules[{second}].id"
     assert "duplicate rule id" in error.msg
+    assert error.type == "duplicate"
 
 
 # --- the behaviour catalogue -------------------------------------------------
@@ -167,6 +175,7 @@ def test_unknown_behaviour_code_in_catalogue_names_entry_and_choices(tmp_path: P
     assert error.field == f"behaviours[{index}].code"
     assert "'drone_surveillance' is not one of" in error.msg
     assert "loitering" in error.msg
+    assert error.type == "not_allowed"
 
 
 def test_catalogue_missing_a_behaviour_names_the_missing_code(tmp_path: Path) -> None:
@@ -179,6 +188,7 @@ def test_catalogue_missing_a_behaviour_names_the_missing_code(tmp_path: Path) ->
     assert error.field == "behaviours"
     assert "gift" in error.msg
     assert "lacks" in error.msg
+    assert error.type == "bad_value"
 
 
 def test_behaviour_in_unknown_group_names_entry_and_suggests_group(tmp_path: Path) -> None:
@@ -192,6 +202,7 @@ def test_behaviour_in_unknown_group_names_entry_and_suggests_group(tmp_path: Pat
     assert error.field == f"behaviours[{index}].group"
     assert "'stalkng' is not one of stalking, boundary, escalation" in error.msg
     assert "did you mean 'stalking'?" in error.msg
+    assert error.suggestion == "did you mean 'stalking'?"
 
 
 # --- levels ----------------------------------------------------------------------
@@ -219,6 +230,7 @@ def test_levels_out_of_ladder_order_names_first_misplaced_level(tmp_path: Path) 
     assert error.rule_id is None
     assert error.field == "levels[2].code"
     assert "expected 'boundaries' here" in error.msg
+    assert error.type == "bad_value"
     assert "none, reflective, boundaries, consultation, referral, police" in error.msg
 
 
@@ -249,6 +261,7 @@ def test_unknown_condition_field_names_file_rule_and_field(tmp_path: Path) -> No
     assert error.field == f"rules[{index}].when.all[0].field"
     assert "unknown field 'threat_contact'" in error.msg
     assert "did you mean 'threat_contacts'?" in error.msg
+    assert error.type == "unknown_field"
 
 
 def test_condition_on_a_field_of_another_fact_is_refused(tmp_path: Path) -> None:
@@ -273,6 +286,7 @@ def test_bool_field_compared_with_gte_is_refused(tmp_path: Path) -> None:
     assert error.rule_id == "element.fear.family"
     assert error.field == f"rules[{index}].when.all[0]"
     assert "family_afraid can only be compared with eq or ne" in error.msg
+    assert error.type == "bad_operator"
 
 
 def test_bool_field_compared_with_a_number_is_refused(tmp_path: Path) -> None:
@@ -284,6 +298,7 @@ def test_bool_field_compared_with_a_number_is_refused(tmp_path: Path) -> None:
 
     assert error.field == f"rules[{index}].when.all[0].eq"
     assert "family_afraid is true or false, got int" in error.msg
+    assert error.type == "wrong_type"
 
 
 def test_condition_with_two_operators_is_refused(tmp_path: Path) -> None:
@@ -295,6 +310,7 @@ def test_condition_with_two_operators_is_refused(tmp_path: Path) -> None:
 
     assert error.field == f"rules[{index}].when.all[0]"
     assert "exactly one operator" in error.msg
+    assert error.type == "bad_operator"
 
 
 # --- parameters --------------------------------------------------------------------
@@ -309,6 +325,7 @@ def test_negative_parameter_names_the_parameter(tmp_path: Path) -> None:
     assert error.rule_id is None
     assert error.field == "parameters.recent_days.value"
     assert "must not be negative" in error.msg
+    assert error.type == "bad_value"
 
 
 @pytest.mark.parametrize(
@@ -326,6 +343,7 @@ def test_parameter_that_is_not_a_number_names_the_parameter_and_type(
     assert error.rule_id is None
     assert error.field == "parameters.pattern_min_span_days.value"
     assert error.msg == f"expected a number, got {type_name}"
+    assert error.type == "wrong_type"
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf")])
@@ -360,6 +378,7 @@ def test_condition_referencing_unknown_parameter_suggests_close_match(tmp_path: 
     assert error.field == f"rules[{index}].when.all[1].gte.param"
     assert "unknown parameter 'pattern_min_span_day'" in error.msg
     assert "did you mean 'pattern_min_span_days'?" in error.msg
+    assert error.type == "unknown_parameter"
 
 
 def test_parameter_reference_that_is_not_a_name_is_a_rule_pack_error(tmp_path: Path) -> None:
@@ -399,6 +418,7 @@ def test_urgent_rule_that_does_not_set_police_is_refused(tmp_path: Path) -> None
     assert error.rule_id == "urgent.weapon"
     assert error.field == f"rules[{index}].then.urgent"
     assert "must also set level: police" in error.msg
+    assert error.type == "bad_effect"
 
 
 def test_element_effect_on_a_grade_fact_is_refused(tmp_path: Path) -> None:
@@ -411,6 +431,7 @@ def test_element_effect_on_a_grade_fact_is_refused(tmp_path: Path) -> None:
     assert error.rule_id == "element.threat.behaviour"
     assert error.field == f"rules[{index}].fact"
     assert "an element rule must be on fact 'episode' or 'case'" in error.msg
+    assert error.type == "bad_effect"
 
 
 def test_level_effect_on_a_case_fact_is_refused(tmp_path: Path) -> None:
@@ -457,6 +478,7 @@ def test_rule_with_two_effects_is_refused(tmp_path: Path) -> None:
 
     assert error.field == f"rules[{index}].then"
     assert "exactly one of element, level or note" in error.msg
+    assert error.type == "bad_effect"
 
 
 # --- YAML and the file itself ------------------------------------------------------
@@ -477,6 +499,7 @@ def test_python_tag_is_refused_and_never_run(tmp_path: Path, tag: str) -> None:
     assert error.field is None
     assert "not valid YAML data" in error.msg
     assert "only plain data is allowed" in error.msg
+    assert error.type == "yaml"
 
 
 def test_python_tag_inside_a_rule_is_refused_and_never_run(tmp_path: Path) -> None:
@@ -504,6 +527,7 @@ def test_empty_file_is_refused(tmp_path: Path, text: str) -> None:
     assert error.rule_id is None
     assert error.field is None
     assert error.msg == "the rule pack is empty"
+    assert error.type == "wrong_type"
 
 
 @pytest.mark.parametrize(
@@ -593,6 +617,7 @@ def test_missing_file_names_the_file(tmp_path: Path) -> None:
 
     assert error.file == str(path)
     assert "cannot read the file" in error.msg
+    assert error.type == "not_found"
 
 
 def test_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
@@ -602,6 +627,7 @@ def test_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     error = load_error(path)
 
     assert error.msg == "the file is not UTF-8 text"
+    assert error.type == "unreadable"
 
 
 # --- JSON packs ----------------------------------------------------------------------
@@ -653,6 +679,7 @@ def test_json_syntax_error_names_line_and_column(tmp_path: Path) -> None:
     assert error.file == str(path)
     assert error.field is None
     assert "not valid JSON at line 4, column 1" in error.msg
+    assert error.type == "json"
 
 
 def test_duplicate_json_key_is_refused(tmp_path: Path) -> None:
@@ -684,6 +711,7 @@ def test_pack_without_police_threat_rule_breaks_a_safety_floor(tmp_path: Path) -
     assert "breaks a safety floor" in error.msg
     assert "'threat'" in error.msg
     assert "expected police" in error.msg
+    assert error.type == "safety_floor"
 
 
 def test_pack_that_lowers_the_threat_rule_breaks_a_safety_floor(tmp_path: Path) -> None:
@@ -902,3 +930,432 @@ def test_a_yaml_date_in_a_source_is_read_as_text(tmp_path: Path) -> None:
     pack = stalkrisk.load_rule_pack(write_text(tmp_path, text))
 
     assert pack.rule("element.pattern").source == "2004-01-01"
+
+
+# --- every problem in one error ---------------------------------------------------------------
+
+
+def _three_independent_problems(doc: dict[str, Any]) -> tuple[int, int]:
+    """A negative parameter, a misspelt fact in one rule, a bad level in another."""
+    doc["parameters"]["recent_days"]["value"] = -1
+    weapon, rule = rule_at(doc, "urgent.weapon")
+    rule["fact"] = "grad"
+    threat, rule = rule_at(doc, "grade.police.threat")
+    rule["then"] = {"level": "emergency"}
+    return weapon, threat
+
+
+def test_a_pack_with_three_independent_problems_reports_all_three(tmp_path: Path) -> None:
+    doc = default_doc()
+    weapon, threat = _three_independent_problems(doc)
+    path = write_pack(tmp_path, doc)
+
+    error = load_error(path)
+
+    assert threat < weapon
+    assert [(p.file, p.rule_id, p.field, p.type) for p in error.problems] == [
+        (str(path), None, "parameters.recent_days.value", "bad_value"),
+        (str(path), "grade.police.threat", f"rules[{threat}].then.level", "not_allowed"),
+        (str(path), "urgent.weapon", f"rules[{weapon}].fact", "not_allowed"),
+    ]
+    assert [p.suggestion for p in error.problems] == [None, None, "did you mean 'grade'?"]
+
+
+def test_the_errors_own_attributes_are_those_of_the_first_problem(tmp_path: Path) -> None:
+    doc = default_doc()
+    _three_independent_problems(doc)
+
+    error = load_error(write_pack(tmp_path, doc))
+
+    first = error.problems[0]
+    assert (error.file, error.rule_id, error.field, error.msg, error.type, error.suggestion) == (
+        first.file,
+        first.rule_id,
+        first.field,
+        first.msg,
+        first.type,
+        first.suggestion,
+    )
+
+
+def test_the_message_names_every_problem_on_a_line_after_the_count(tmp_path: Path) -> None:
+    doc = default_doc()
+    weapon, threat = _three_independent_problems(doc)
+    path = write_pack(tmp_path, doc)
+
+    error = load_error(path)
+
+    assert str(error).splitlines() == [
+        f"{path}: 3 problems",
+        "  field parameters.recent_days.value: must not be negative, got -1 [bad_value]",
+        f"  rule 'grade.police.threat', field rules[{threat}].then.level: 'emergency' is not one "
+        "of none, reflective, boundaries, consultation, referral, police [not_allowed]",
+        f"  rule 'urgent.weapon', field rules[{weapon}].fact: 'grad' is not one of episode, "
+        "case, grade; did you mean 'grade'? [not_allowed]",
+    ]
+
+
+def test_pickling_keeps_every_problem(tmp_path: Path) -> None:
+    doc = default_doc()
+    _three_independent_problems(doc)
+    error = load_error(write_pack(tmp_path, doc))
+
+    copy_ = pickle.loads(pickle.dumps(error))
+
+    assert type(copy_) is RulePackError
+    assert copy_.problems == error.problems
+    assert str(copy_) == str(error)
+    assert vars(copy_) == vars(error)
+
+
+def test_a_bad_parameter_is_reported_once_not_at_each_use(tmp_path: Path) -> None:
+    # long_relationship_months is used by a condition and by a note's {placeholder}.
+    doc = default_doc()
+    doc["parameters"]["long_relationship_months"]["value"] = "six"
+
+    error = load_error(write_pack(tmp_path, doc))
+
+    assert [(p.field, p.type) for p in error.problems] == [
+        ("parameters.long_relationship_months.value", "wrong_type")
+    ]
+
+
+def test_a_misspelt_key_is_reported_once_not_also_as_missing(tmp_path: Path) -> None:
+    doc = default_doc()
+    index, rule = rule_at(doc, "urgent.weapon")
+    rule["rationle"] = rule.pop("rationale")
+
+    error = load_error(write_pack(tmp_path, doc))
+
+    assert [(p.field, p.type) for p in error.problems] == [
+        (f"rules[{index}].rationle", "unknown_key")
+    ]
+
+
+def test_a_file_that_cannot_be_read_as_data_stops_at_that_problem(tmp_path: Path) -> None:
+    error = load_error(write_text(tmp_path, "name: [unclosed\nrules: 3\n"))
+
+    assert [p.type for p in error.problems] == ["yaml"]
+
+
+def test_loading_stops_at_the_most_problems_an_error_lists(tmp_path: Path) -> None:
+    doc = default_doc()
+    for rule in doc["rules"]:
+        rule["title"] = rule["rationale"] = ""
+
+    error = load_error(write_pack(tmp_path, doc))
+
+    assert len(error.problems) == MAX_RULE_PACK_PROBLEMS < 2 * len(doc["rules"])
+    assert (
+        str(error)
+        .splitlines()[0]
+        .endswith(
+            f"{MAX_RULE_PACK_PROBLEMS} problems (at most {MAX_RULE_PACK_PROBLEMS} are listed; "
+            "fix these and load it again)"
+        )
+    )
+
+
+# --- stable type codes -----------------------------------------------------------------------
+
+
+def _broken(doc: dict[str, Any], change: Any) -> dict[str, Any]:
+    change(doc)
+    return doc
+
+
+def _pack_with(change: Any) -> Any:
+    return lambda tmp_path: write_pack(tmp_path, _broken(default_doc(), change))
+
+
+def _set(path: tuple[Any, ...], value: Any) -> Any:
+    """A change that sets ``doc[path[0]]...[path[-1]] = value`` (a rule is found by id)."""
+
+    def change(doc: dict[str, Any]) -> None:
+        target: Any = doc
+        for key in path[:-1]:
+            target = rule_at(doc, key[5:])[1] if str(key).startswith("rule:") else target[key]
+        target[path[-1]] = value
+
+    return change
+
+
+def _not_utf8(tmp_path: Path) -> Path:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"name: \xff\n")
+    return path
+
+
+def _engine_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    def refuse(*args: Any) -> Any:
+        raise stalkrisk.EngineError("the engine refused the ruleset", rule_pack="codes")
+
+    monkeypatch.setattr("stalkrisk._registry.compile_pack", refuse)
+    return write_pack(tmp_path, _broken(default_doc(), _set(("name",), "engine-refuses")))
+
+
+BROKEN_PACKS: dict[str, Any] = {
+    "not_found": lambda tmp_path: tmp_path / "absent.yaml",
+    "unreadable": lambda tmp_path: _not_utf8(tmp_path),
+    "yaml": lambda tmp_path: write_text(tmp_path, "name: !!python/name:os.system x\n"),
+    "json": lambda tmp_path: write_text(tmp_path, '{"name": }', name="broken.json"),
+    "wrong_type": _pack_with(_set(("parameters", "recent_days", "value"), "7")),
+    "missing_key": _pack_with(lambda doc: doc["actions"][0].pop("text")),
+    "unknown_key": _pack_with(_set(("rule:urgent.weapon", "priority"), 1)),
+    "not_allowed": _pack_with(_set(("rule:grade.police.threat", "then"), {"level": "high"})),
+    "bad_value": _pack_with(_set(("rule:urgent.weapon", "id"), "Urgent Weapon")),
+    "duplicate": _pack_with(_set(("actions", 1, "id"), "call_emergency")),
+    "unknown_field": _pack_with(
+        _set(("rule:note.former_client", "when", "all", 0, "field"), "relation")
+    ),
+    "unknown_parameter": _pack_with(
+        _set(("rule:element.pattern", "when", "all", 1, "gte"), {"param": "span"})
+    ),
+    "bad_operator": _pack_with(
+        _set(("rule:note.former_client", "when", "all", 0), {"field": "relationship", "gt": 1})
+    ),
+    "bad_effect": _pack_with(_set(("rule:note.former_client", "then", "urgent"), True)),
+    "bad_placeholder": _pack_with(
+        _set(("rule:note.former_client", "then", "note"), "Say {it} with a single } brace.")
+    ),
+    "limit": _pack_with(_set(("parameters", "recent_days", "value"), 1e300)),
+    "safety_floor": _pack_with(_set(("rule:grade.police.threat", "then"), {"level": "referral"})),
+}
+
+
+def test_every_type_code_has_a_pack_that_shows_it() -> None:
+    assert sorted([*BROKEN_PACKS, "engine"]) == sorted(RULE_PACK_PROBLEM_TYPES)
+
+
+@pytest.mark.parametrize("code", sorted(RULE_PACK_PROBLEM_TYPES))
+def test_each_type_code_appears(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str) -> None:
+    if code == "engine":
+        path = _engine_refuses(tmp_path, monkeypatch)
+    else:
+        path = BROKEN_PACKS[code](tmp_path)
+
+    error = load_error(path)
+
+    assert code in [problem.type for problem in error.problems], str(error)
+
+
+def test_every_type_code_is_documented_in_the_table() -> None:
+    rules_md = (DEFAULT_PACK.parents[1] / "docs" / "rules.md").read_text(encoding="utf-8")
+    section = rules_md[rules_md.index("## Errors in a pack") : rules_md.index("## Limits")]
+
+    documented = re.findall(r"^\| `([a-z_]+)` \| ", section, flags=re.MULTILINE)
+
+    attributes = ["file", "rule_id", "field", "msg", "type", "suggestion"]
+    assert documented == attributes + list(RULE_PACK_PROBLEM_TYPES)
+
+
+# --- suggestions -------------------------------------------------------------------------------
+
+
+def test_a_misspelt_field_has_the_known_field_as_its_suggestion(tmp_path: Path) -> None:
+    doc = default_doc()
+    rule_at(doc, "element.pattern")[1]["when"]["all"][1]["field"] = "span_day"
+
+    error = load_error(write_pack(tmp_path, doc))
+
+    assert error.suggestion == "did you mean 'span_days'?"
+
+
+def test_a_misspelt_parameter_has_the_known_parameter_as_its_suggestion(tmp_path: Path) -> None:
+    doc = default_doc()
+    rule_at(doc, "element.pattern")[1]["when"]["all"][1]["gte"] = {"param": "pattern_min_span"}
+
+    error = load_error(write_pack(tmp_path, doc))
+
+    assert error.suggestion == "did you mean 'pattern_min_span_days'?"
+
+
+def test_a_misspelt_key_has_the_known_key_as_its_suggestion(tmp_path: Path) -> None:
+    doc = default_doc()
+    doc["descriptoin"] = doc.pop("description")
+
+    error = load_error(write_pack(tmp_path, doc))
+
+    assert (error.field, error.suggestion) == ("descriptoin", "did you mean 'description'?")
+
+
+def test_a_misspelt_operator_has_the_known_operator_as_its_suggestion(tmp_path: Path) -> None:
+    doc = default_doc()
+    index, rule = rule_at(doc, "element.pattern")
+    rule["when"]["all"][1] = {"field": "span_days", "gtee": 14}
+
+    error = load_error(write_pack(tmp_path, doc))
+
+    assert (error.field, error.type) == (f"rules[{index}].when.all[1].gtee", "bad_operator")
+    assert error.suggestion == "did you mean 'gte'?"
+
+
+def test_a_missing_required_parameter_suggests_renaming_a_close_one(tmp_path: Path) -> None:
+    doc = default_doc()
+    doc["parameters"]["recent_day"] = doc["parameters"].pop("recent_days")
+
+    error = load_error(write_pack(tmp_path, doc))
+
+    assert (error.field, error.type) == ("parameters.recent_days", "missing_key")
+    assert error.suggestion == "rename 'recent_day' to 'recent_days'"
+
+
+def test_closest_gives_a_known_name_or_none() -> None:
+    assert closest("span_day", ["span_days", "contacts"]) == "span_days"
+    assert closest("zzz", ["span_days", "contacts"]) is None
+    assert closest(["span_days"], ["span_days"]) is None
+    assert closest("phone_calls", ["unwanted_calls"]) == "unwanted_calls"
+    assert closest("phone_calls", ["unwanted_calls"], cutoff=0.75) is None
+
+
+def test_the_vignette_library_suggests_the_closest_name_or_points_to_names() -> None:
+    with pytest.raises(KeyError) as near:
+        vignettes.load("exact_two_weeks")
+    with pytest.raises(KeyError) as far:
+        vignettes.load("zzz")
+
+    assert near.value.args[0] == (
+        "no vignette named 'exact_two_weeks'; did you mean 'exactly_two_weeks'?"
+    )
+    assert far.value.args[0] == "no vignette named 'zzz'; names() lists them"
+
+
+def _journal_message(code: str) -> str:
+    with pytest.raises(stalkrisk.CaseValidationError) as caught:
+        journal.read_contacts(io.StringIO(f"when,behaviours\n2025-03-01T21:40Z,{code}\n"))
+    [problem] = caught.value.problems
+    return problem.msg
+
+
+def test_the_journal_suggests_only_a_close_code() -> None:
+    # The journal asks for more likeness (0.75) than the other callers (0.6).
+    assert _journal_message("unwanted_cals").startswith(
+        "the value is not a behaviour code (did you mean 'unwanted_calls'?); use one of: "
+    )
+    assert _journal_message("phone_calls").startswith(
+        "the value is not a behaviour code; use one of: "
+    )
+
+
+# --- notes with {parameter} placeholders --------------------------------------------------------
+
+
+def _with_note(tmp_path: Path, note: str, **values: float) -> Path:
+    doc = default_doc()
+    for name, value in values.items():
+        doc["parameters"].setdefault(name, {})["value"] = value
+    rule_at(doc, "note.former_client")[1]["then"]["note"] = note
+    return write_pack(tmp_path, doc)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [(7, "7"), (7.0, "7"), (10.5, "10.5"), (0.25, "0.25"), (1e-05, "1e-05")]
+)
+def test_a_placeholder_shows_the_parameter_value(tmp_path: Path, value: float, shown: str) -> None:
+    path = _with_note(tmp_path, "Within {recent_days} days.", recent_days=value)
+
+    pack = stalkrisk.load_rule_pack(path)
+
+    assert pack.rule("note.former_client").note == f"Within {shown} days."
+
+
+def test_a_placeholder_may_name_any_parameter_of_the_pack(tmp_path: Path) -> None:
+    path = _with_note(tmp_path, "{extra} and {recent_days}.", extra=3)
+
+    pack = stalkrisk.load_rule_pack(path)
+
+    assert pack.rule("note.former_client").note == "3 and 7."
+
+
+def test_double_braces_are_literal_braces(tmp_path: Path) -> None:
+    path = _with_note(tmp_path, "{{recent_days}} is {{{recent_days}}}; }} {{")
+
+    pack = stalkrisk.load_rule_pack(path)
+
+    assert pack.rule("note.former_client").note == "{recent_days} is {7}; } {"
+
+
+def test_an_unknown_placeholder_is_refused_with_a_suggestion(tmp_path: Path) -> None:
+    doc = default_doc()
+    index, rule = rule_at(doc, "note.former_client")
+    rule["then"]["note"] = "Within {recent_day} days."
+
+    error = load_error(write_pack(tmp_path, doc))
+
+    assert (error.rule_id, error.field) == ("note.former_client", f"rules[{index}].then.note")
+    assert error.type == "unknown_parameter"
+    assert error.suggestion == "did you mean 'recent_days'?"
+    assert error.msg == (
+        "placeholder '{recent_day}' names no parameter of the pack; did you mean 'recent_days'?"
+    )
+
+
+def test_an_unknown_placeholder_with_no_close_name_suggests_an_escape(tmp_path: Path) -> None:
+    error = load_error(_with_note(tmp_path, "A set: {x}."))
+
+    assert error.type == "unknown_parameter"
+    assert error.suggestion == (
+        "name a parameter of the pack, or write '{{' and '}}' for literal braces"
+    )
+
+
+@pytest.mark.parametrize(
+    ("note", "suggestion"),
+    [
+        ("Within {recent_days:.1f} days.", "write '{recent_days}'"),
+        ("Within {recent_days!r} days.", "write '{recent_days}'"),
+        ("Within {} days.", "write '{{' and '}}' for literal braces"),
+        ("Within { recent_days days.", "write '{{' for a literal '{'"),
+        ("Within recent_days} days.", "write '}}' for a literal '}'"),
+    ],
+)
+def test_malformed_braces_are_refused_with_a_fix(
+    tmp_path: Path, note: str, suggestion: str
+) -> None:
+    error = load_error(_with_note(tmp_path, note))
+
+    assert error.field is not None
+    assert error.field.endswith(".then.note")
+    assert (error.type, error.suggestion) == ("bad_placeholder", suggestion)
+
+
+def test_every_bad_placeholder_of_a_note_is_reported(tmp_path: Path) -> None:
+    error = load_error(_with_note(tmp_path, "{recent_day} and {history_after_day}"))
+
+    assert [p.suggestion for p in error.problems] == [
+        "did you mean 'recent_days'?",
+        "did you mean 'history_after_days'?",
+    ]
+
+
+def test_the_default_notes_state_the_pack_values(tmp_path: Path) -> None:
+    doc = default_doc()
+    doc["parameters"]["long_relationship_months"]["value"] = 12
+    doc["parameters"]["recent_days"]["value"] = 14
+    doc["parameters"]["frequency_ratio_min"]["value"] = 1.5
+    doc["parameters"]["ongoing_max_days"]["value"] = 2
+
+    pack = stalkrisk.load_rule_pack(write_pack(tmp_path, doc))
+
+    assert "for 12 months or more." in (pack.rule("note.long_relationship").note or "")
+    assert "the latest 14-day window holds at least 1.5 times as many as the 14-day window" in (
+        pack.rule("note.escalating_frequency").note or ""
+    )
+    assert "older than the 2-day limit for ongoing contacts" in (
+        pack.rule("note.stale_ongoing").note or ""
+    )
+
+
+def test_the_default_notes_read_with_the_default_values() -> None:
+    pack = stalkrisk.default_rule_pack()
+
+    notes = {rule.id: rule.note or "" for rule in pack.rules if rule.effect == "note"}
+
+    assert not any("{" in note or "}" in note for note in notes.values())
+    assert "with the clinician for 6 months or more." in notes["note.long_relationship"]
+    assert "known their worker for at least six months" in notes["note.long_relationship"]
+    assert (
+        "the latest 7-day window holds at least 2 times as many as the 7-day window before it"
+        in notes["note.escalating_frequency"]
+    )
+    assert "older than the 1-day limit for ongoing contacts" in notes["note.stale_ongoing"]

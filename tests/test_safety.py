@@ -1,14 +1,38 @@
-"""The safety rules of the domain design (DOMAIN.md §4) hold on the bundled pack."""
+"""The safety rules of the domain design (DOMAIN.md §4) hold on the bundled pack.
+
+A pack that breaks them is refused with every floor it breaks listed.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
+import yaml
 from builders import assess, at, contact, fired
 
 import stalkrisk
 
 RELATIONSHIPS = [r.value for r in stalkrisk.Relationship]
 POLICE = stalkrisk.Level.POLICE
+DEFAULT_PACK = Path(__file__).resolve().parents[1] / "rules" / "default.yaml"
+
+
+def refusal(tmp_path: Path, doc: dict[str, Any]) -> stalkrisk.RulePackError:
+    path = tmp_path / "pack.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(stalkrisk.RulePackError) as caught:
+        stalkrisk.load_rule_pack(path)
+    return caught.value
+
+
+def without_police_grades(name: str) -> dict[str, Any]:
+    """The bundled pack without its grade.police.* rules: several floors break."""
+    doc: dict[str, Any] = yaml.safe_load(DEFAULT_PACK.read_text(encoding="utf-8"))
+    doc["name"] = name
+    doc["rules"] = [rule for rule in doc["rules"] if not rule["id"].startswith("grade.police.")]
+    return doc
 
 
 @pytest.mark.parametrize("relationship", RELATIONSHIPS)
@@ -158,3 +182,44 @@ def test_no_contacts_and_no_fear_gives_none() -> None:
     assert result.level is stalkrisk.Level.NONE
     assert result.rules_fired == ()
     assert [action.id for action in result.actions] == ["keep_notes"]
+
+
+# --- packs that break a floor ------------------------------------------------------------
+
+
+def test_every_floor_a_pack_breaks_is_reported(tmp_path: Path) -> None:
+    error = refusal(tmp_path, without_police_grades("no-police"))
+
+    assert [(p.type, p.field) for p in error.problems] == [("safety_floor", "rules")] * 3
+    assert [p.msg.split(" is graded ")[0] for p in error.problems] == [
+        "breaks a safety floor: a single 'threat' contact",
+        "breaks a safety floor: a single 'property_damage' contact",
+        "breaks a safety floor: a gift while a protection order is in force",
+    ]
+
+
+def test_a_pattern_probe_that_cannot_be_built_is_reported_with_the_broken_floors(
+    tmp_path: Path,
+) -> None:
+    doc = without_police_grades("no-police-no-gap")
+    doc["parameters"]["episode_max_gap_days"]["value"] = 0
+
+    error = refusal(tmp_path, doc)
+
+    assert [p.type for p in error.problems] == ["safety_floor"] * 4
+    assert error.problems[-1].field == "parameters.episode_max_gap_days"
+    assert "the pattern safety probe cannot be built" in error.problems[-1].msg
+
+
+def test_an_engine_failure_in_a_probe_is_reported_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*args: Any) -> Any:
+        raise stalkrisk.EngineError("the engine failed (error)", rule_pack="probe")
+
+    monkeypatch.setattr("stalkrisk._registry.evaluate", fail)
+
+    error = refusal(tmp_path, without_police_grades("engine-fails"))
+
+    assert [p.type for p in error.problems] == ["engine"]
+    assert "a single 'threat' contact" in error.msg

@@ -49,7 +49,9 @@ def _default_path() -> tuple[Path, str]:
     if source.is_file():
         return source, f"rules/{_DEFAULT_FILE}"
     raise RulePackError(
-        "the bundled rule pack is missing; reinstall stalkrisk", file=f"rules/{_DEFAULT_FILE}"
+        "the bundled rule pack is missing; reinstall stalkrisk",
+        file=f"rules/{_DEFAULT_FILE}",
+        type="not_found",
     )
 
 
@@ -110,8 +112,9 @@ def _register(pack: RulePack, *, pin: bool = False) -> CompiledPack:
 def load_rule_pack(path: str | Path) -> RulePack:
     """Load, validate and compile a rule pack from a YAML or JSON file.
 
-    Raises :class:`RulePackError` naming the file, rule id and field of the
-    first problem, including a pack past a limit (docs/rules.md, "Limits") and
+    Raises one :class:`RulePackError` listing every problem found (its
+    ``problems``, each with file, rule id, field, a stable ``type`` code and a
+    ``suggestion``), including a pack past a limit (docs/rules.md, "Limits") and
     a broken safety floor; nothing else escapes.  Loading the same content
     twice returns the already compiled pack while it is cached.
     """

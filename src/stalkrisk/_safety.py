@@ -9,13 +9,15 @@ Whatever a rule pack says, these must hold (docs/rules.md, "Safety floors"):
 
 A pack is probed with small cases that exercise each floor; a pack that
 grades any of them too low, or whose probes cannot be built, is rejected with
-a :class:`RulePackError`.  No floor is ever skipped.
+one :class:`RulePackError` that lists every floor it breaks.  No floor is ever
+skipped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from ._assessment import Assessment
 from ._case import (
@@ -27,7 +29,7 @@ from ._case import (
     FearLevel,
     Relationship,
 )
-from ._exceptions import EngineError, RulePackError
+from ._exceptions import EngineError, RulePackError, RulePackProblem
 from ._features import MICROSECONDS_PER_DAY
 from ._ladder import Level
 from ._rulepack import MAX_PROBE_CONTACTS, RulePack
@@ -62,13 +64,24 @@ def _case(
     )
 
 
-def _refuse(pack: RulePack, field: str, why: str, *, limit: str = "") -> RulePackError:
-    return RulePackError(
-        f"the pattern safety probe cannot be built: {why}; a pack may not switch off "
-        f"the pattern floor{f' [limit: {limit}]' if limit else ''}",
-        file=pack.file,
-        field=field,
-        type="limit" if limit else "safety_floor",
+class _CannotProbe(Exception):
+    """The pattern probe cannot be built for this pack; ``problem`` says why."""
+
+    def __init__(self, problem: RulePackProblem) -> None:
+        super().__init__(problem.msg)
+        self.problem = problem
+
+
+def _refuse(pack: RulePack, field: str, why: str, *, limit: str = "") -> _CannotProbe:
+    return _CannotProbe(
+        RulePackProblem(
+            file=pack.file,
+            rule_id=None,
+            field=field,
+            msg=f"the pattern safety probe cannot be built: {why}; a pack may not switch off "
+            f"the pattern floor{f' [limit: {limit}]' if limit else ''}",
+            type="limit" if limit else "safety_floor",
+        )
     )
 
 
@@ -122,67 +135,82 @@ def _course_of_conduct(pack: RulePack) -> Case:
     )
 
 
-def _probes(pack: RulePack) -> list[tuple[str, Case, Callable[[Assessment], bool], str]]:
+_Probe = tuple[str, Callable[[], Case], Callable[[Assessment], bool], str]
+
+
+def _probes(pack: RulePack) -> Iterator[_Probe]:
+    """Each floor's probe: what it is, how to build its case, the test and what is expected."""
     at_police: Callable[[Assessment], bool] = lambda a: a.level is Level.POLICE  # noqa: E731
     above_reflective: Callable[[Assessment], bool] = (  # noqa: E731
         lambda a: a.level.rank > Level.REFLECTIVE.rank
     )
-    probes = [
-        (f"a single '{code.value}' contact", _case([[code]]), at_police, "police")
-        for code in (Behaviour.THREAT, Behaviour.PHYSICAL_VIOLENCE, Behaviour.PROPERTY_DAMAGE)
-    ]
-    probes.append(
-        (
-            "significant fear with no contact",
-            _case([], fear=FearLevel.SIGNIFICANT),
-            above_reflective,
-            "above reflective",
-        )
-    )
-    probes.append(
-        (
-            "a gift while a protection order is in force",
-            _case([[Behaviour.GIFT]], order_since=_AT - timedelta(days=30)),
+    for code in (Behaviour.THREAT, Behaviour.PHYSICAL_VIOLENCE, Behaviour.PROPERTY_DAMAGE):
+        yield (
+            f"a single '{code.value}' contact",
+            partial(_case, [[code]]),
             at_police,
             "police",
         )
+    yield (
+        "significant fear with no contact",
+        lambda: _case([], fear=FearLevel.SIGNIFICANT),
+        above_reflective,
+        "above reflective",
     )
-    probes.append(
-        (
-            "a gift with significant fear",
-            _case([[Behaviour.GIFT]], fear=FearLevel.SIGNIFICANT),
-            above_reflective,
-            "above reflective",
-        )
+    yield (
+        "a gift while a protection order is in force",
+        lambda: _case([[Behaviour.GIFT]], order_since=_AT - timedelta(days=30)),
+        at_police,
+        "police",
     )
-    probes.append(
-        (
-            "a course of conduct at the threshold",
-            _course_of_conduct(pack),
-            lambda a: a.elements.pattern.present and above_reflective(a),
-            "pattern present and above reflective",
-        )
+    yield (
+        "a gift with significant fear",
+        lambda: _case([[Behaviour.GIFT]], fear=FearLevel.SIGNIFICANT),
+        above_reflective,
+        "above reflective",
     )
-    return probes
+    yield (
+        "a course of conduct at the threshold",
+        lambda: _course_of_conduct(pack),
+        lambda a: a.elements.pattern.present and above_reflective(a),
+        "pattern present and above reflective",
+    )
 
 
 def check_floors(pack: RulePack, assess: Callable[[Case], Assessment]) -> None:
-    """Raise :class:`RulePackError` if ``pack`` breaks a safety floor or cannot be probed."""
-    for description, case, holds, expected in _probes(pack):
+    """Raise one :class:`RulePackError` for every floor ``pack`` breaks or cannot be probed for.
+
+    An engine failure stops the probing: it is a bug, and the next probes would
+    only report it again.
+    """
+    problems: list[RulePackProblem] = []
+
+    def problem(msg: str, type: str) -> RulePackProblem:
+        return RulePackProblem(file=pack.file, rule_id=None, field="rules", msg=msg, type=type)
+
+    for description, build, holds, expected in _probes(pack):
+        try:
+            case = build()
+        except _CannotProbe as refusal:
+            problems.append(refusal.problem)
+            continue
         try:
             result = assess(case)
         except EngineError as error:
-            raise RulePackError(
-                f"the engine failed on the safety probe {description!r} ({error.msg})",
-                file=pack.file,
-                field="rules",
-                type="engine",
-            ) from None
-        if not holds(result):
-            raise RulePackError(
-                f"breaks a safety floor: {description} is graded {result.level.value!r}, "
-                f"expected {expected}; a pack may add rules but never lower these floors",
-                file=pack.file,
-                field="rules",
-                type="safety_floor",
+            problems.append(
+                problem(
+                    f"the engine failed on the safety probe {description!r} ({error.msg})",
+                    "engine",
+                )
             )
+            break
+        if not holds(result):
+            problems.append(
+                problem(
+                    f"breaks a safety floor: {description} is graded {result.level.value!r}, "
+                    f"expected {expected}; a pack may add rules but never lower these floors",
+                    "safety_floor",
+                )
+            )
+    if problems:
+        raise RulePackError.from_problems(problems)

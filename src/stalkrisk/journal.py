@@ -27,7 +27,6 @@ never repeat what a cell says: a journal is sensitive clinical data.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import os
 import re
@@ -53,6 +52,7 @@ from ._case import (
     _problems,
 )
 from ._exceptions import CaseValidationError, Problem
+from ._suggest import did_you_mean
 
 __all__ = ["COLUMNS", "REQUIRED_COLUMNS", "read_case", "read_contacts"]
 
@@ -390,8 +390,8 @@ def _shown(name: str) -> str:
 
 def _suggest(value: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for a close known name, else nothing; never echoes ``value``."""
-    match = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.75)
-    return f" (did you mean {match[0]!r}?)" if match else ""
+    hint = did_you_mean(value, choices, cutoff=0.75)
+    return f" ({hint})" if hint else ""
 
 
 # --- one row -------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ a frail client's regressive contact, a protection-order breach and urgent cases.
 
 from __future__ import annotations
 
-import difflib
 import html
 import json
 from functools import cache
@@ -25,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ._case import Case, parse_case
 from ._ladder import Level
+from ._suggest import did_you_mean
 
 __all__ = ["Vignette", "load", "names"]
 
@@ -78,9 +78,8 @@ def load(name: str) -> Vignette:
     """The vignette called ``name`` (see :func:`names`); ``KeyError`` if there is none."""
     files = _files()
     if name not in files:
-        close = difflib.get_close_matches(name, list(files), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else "; names() lists them"
-        raise KeyError(f"no vignette named {name!r}{hint}")
+        hint = did_you_mean(name, files) or "names() lists them"
+        raise KeyError(f"no vignette named {name!r}; {hint}")
     text = resources.files("stalkrisk").joinpath(_FOLDER, files[name]).read_text(encoding="utf-8")
     document = json.loads(text)
     return Vignette(

@@ -318,12 +318,18 @@ def open_ended_pack() -> RulePack:
 
     Without them nothing is history (every contact is in the current window, no pattern
     is past) and a contact marked ongoing is happening now however long ago it began.
-    The rules' ``age_days`` comparisons, which name ``history_after_days``, go with it.
+    The rules' ``age_days`` comparisons, which name ``history_after_days``, go with it,
+    and so does the note that states ``ongoing_max_days`` in its text.
     """
     document = yaml.safe_load((ROOT / "rules" / "default.yaml").read_text(encoding="utf-8"))
     document["name"] = "differential-open-ended"
     for name in OPTIONAL_PARAMETERS:
         del document["parameters"][name]
+    document["rules"] = [
+        rule
+        for rule in document["rules"]
+        if not any(f"{{{name}}}" in rule["then"].get("note", "") for name in OPTIONAL_PARAMETERS)
+    ]
     for rule in document["rules"]:
         rule["when"] = _without_age(rule["when"])
         assert rule["when"] is not None, rule["id"]
