@@ -7,7 +7,7 @@ engine: every feature is recomputed here in the plainest way (a predicate per fi
 tested on every contact), conditions are evaluated by a small recursive function over the
 parsed condition trees, and element results are chained into the grade fact by hand.
 
-Only the parsed pack structures (:class:`stalkrisk.RulePack`, ``Rule``, ``Comparison``,
+Only the parsed pack structures (:class:`stalkrisk.RulePack`, ``Rule``, ``FieldTest``,
 ``AllOf``, ``AnyOf`` and the parameter values) are taken from the library.
 
 Where the specification leaves a value open, the reference does not guess one answer.
@@ -45,7 +45,7 @@ from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
 from stalkrisk import Behaviour, Case, Channel, Contact, Level, RulePack, Target
-from stalkrisk._rulepack import AllOf, AnyOf, Comparison, Rule
+from stalkrisk._rulepack import AllOf, AnyOf, FieldTest, Rule
 
 __all__ = [
     "DAY_US",
@@ -409,7 +409,7 @@ def _order_in_force(case: Case) -> bool:
 # --- conditions ----------------------------------------------------------------------
 
 
-def condition_holds(condition: Comparison | AllOf | AnyOf, fact: Mapping[str, Value]) -> bool:
+def condition_holds(condition: FieldTest | AllOf | AnyOf, fact: Mapping[str, Value]) -> bool:
     """Evaluate one parsed condition tree on one flat fact."""
     if isinstance(condition, AllOf):
         return all(condition_holds(item, fact) for item in condition.items)
@@ -433,9 +433,9 @@ def condition_holds(condition: Comparison | AllOf | AnyOf, fact: Mapping[str, Va
     raise AssertionError(f"unknown operator {condition.op!r}")
 
 
-def condition_fields(condition: Comparison | AllOf | AnyOf) -> list[str]:
+def condition_fields(condition: FieldTest | AllOf | AnyOf) -> list[str]:
     """Every field named anywhere in the condition, branches that did not hold included."""
-    if isinstance(condition, Comparison):
+    if isinstance(condition, FieldTest):
         return [condition.field]
     return [name for item in condition.items for name in condition_fields(item)]
 
@@ -495,7 +495,7 @@ def _in_time_order(ids: Iterable[str], order: Mapping[str, int]) -> tuple[str, .
     return tuple(sorted(set(ids), key=order.__getitem__))
 
 
-def _cite(condition: Comparison | AllOf | AnyOf, counted: Mapping[str, Evidence]) -> Evidence:
+def _cite(condition: FieldTest | AllOf | AnyOf, counted: Mapping[str, Evidence]) -> Evidence:
     """A case or grade rule cites, for each field its condition names, what that field counts."""
     parts = [counted[name] for name in condition_fields(condition)]
     if any(part is None for part in parts):

@@ -51,7 +51,7 @@ from typing import Any, TypeVar
 import durable_rules_engine as _core  # type: ignore[import-not-found]
 
 from ._exceptions import EngineError
-from ._rulepack import AllOf, AnyOf, Comparison, Condition, condition_fields
+from ._rulepack import AllOf, AnyOf, Condition, FieldTest, condition_fields
 from ._shield import shielded
 
 __all__ = [
@@ -290,7 +290,7 @@ def _compile_condition(condition: Condition) -> dict[str, Any]:
         return {"$and": [_compile_condition(item) for item in condition.items]}
     if isinstance(condition, AnyOf):
         return {"$or": [_compile_condition(item) for item in condition.items]}
-    if not isinstance(condition, Comparison):
+    if not isinstance(condition, FieldTest):
         raise TypeError(f"not a condition: {type(condition).__name__}")
     value = _engine_value(condition.value)
     if condition.op == "eq":

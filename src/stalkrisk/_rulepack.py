@@ -34,8 +34,8 @@ __all__ = [
     "AllOf",
     "AnyOf",
     "BehaviourSpec",
-    "Comparison",
     "Condition",
+    "FieldTest",
     "LevelSpec",
     "Parameter",
     "Rule",
@@ -135,7 +135,7 @@ class LevelSpec:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class FieldTest:
     """``field op value``; ``param`` names the pack parameter the value came from."""
 
     field: str
@@ -158,12 +158,12 @@ class AnyOf:
     items: tuple[Condition, ...]
 
 
-Condition: TypeAlias = Comparison | AllOf | AnyOf
+Condition: TypeAlias = FieldTest | AllOf | AnyOf
 
 
 def describe_condition(condition: Condition, specs: Mapping[str, FieldSpec]) -> str:
     """A readable one-line rendering, e.g. ``pattern = true and fear = true``."""
-    if isinstance(condition, Comparison):
+    if isinstance(condition, FieldTest):
         return condition.describe(specs)
     joiner = " and " if isinstance(condition, AllOf) else " or "
     parts = []
@@ -175,7 +175,7 @@ def describe_condition(condition: Condition, specs: Mapping[str, FieldSpec]) -> 
 
 def condition_fields(condition: Condition) -> tuple[str, ...]:
     """Every field a condition tests, in order, without repeats."""
-    if isinstance(condition, Comparison):
+    if isinstance(condition, FieldTest):
         return (condition.field,)
     seen: dict[str, None] = {}
     for item in condition.items:
@@ -645,7 +645,7 @@ def _comparison(
     path: str,
     kind: FactKind,
     parameters: Mapping[str, Parameter],
-) -> Comparison:
+) -> FieldTest:
     choices = ", ".join(OPERATORS)
     unknown = [key for key in raw if key != "field" and key not in OPERATORS]
     for key in unknown:
@@ -695,7 +695,7 @@ def _comparison(
             )
     else:
         value = reader.choice(value, value_path, spec.values)
-    return Comparison(field=name, op=op, value=value, param=param)
+    return FieldTest(field=name, op=op, value=value, param=param)
 
 
 def _parameter_value(
@@ -796,7 +796,7 @@ def _shape(condition: Condition) -> tuple[int, int, int]:
     The engine walks one path per DNF term (an ``any`` adds its branches' terms,
     an ``all`` multiplies them), so nested groups can multiply the work.
     """
-    if isinstance(condition, Comparison):
+    if isinstance(condition, FieldTest):
         return 1, 0, 1
     comparisons, groups, terms = 0, 1, 1 if isinstance(condition, AllOf) else 0
     for item in condition.items:
@@ -817,14 +817,14 @@ class _Node:
 
     __slots__ = ("children", "joins", "test")
 
-    def __init__(self, test: Comparison | None) -> None:
+    def __init__(self, test: FieldTest | None) -> None:
         self.test = test
         self.children: dict[tuple[str, str, str, int | float | str], _Node] = {}
         self.joins: list[_Node] = []
 
     def place(self, condition: Condition) -> _Node:
         """Add ``condition`` below this node as the engine would; return its last node."""
-        if isinstance(condition, Comparison):
+        if isinstance(condition, FieldTest):
             value = condition.value
             # Booleans travel as 1/0; the engine never shares an int and a float node.
             number = int(value) if isinstance(value, bool) else value
@@ -862,15 +862,15 @@ class _Node:
         return known
 
 
-def _most_at_once(tests: Iterable[Comparison]) -> int:
+def _most_at_once(tests: Iterable[FieldTest]) -> int:
     """The most of ``tests`` one fact can satisfy together (fields are independent)."""
-    by_field: dict[str, list[Comparison]] = {}
+    by_field: dict[str, list[FieldTest]] = {}
     for test in tests:
         by_field.setdefault(test.field, []).append(test)
     return sum(_most_on_one_field(group) for group in by_field.values())
 
 
-def _most_on_one_field(tests: list[Comparison]) -> int:
+def _most_on_one_field(tests: list[FieldTest]) -> int:
     values: dict[str, list[Any]] = {op: [] for op in OPERATORS}
     for test in tests:
         values[test.op].append(test.value)

@@ -16,7 +16,7 @@ from subprocess_run import describe, run_isolated
 import stalkrisk
 from stalkrisk import _engine, _registry, vignettes
 from stalkrisk._fields import FactKind, fields_for
-from stalkrisk._rulepack import Comparison
+from stalkrisk._rulepack import FieldTest
 
 
 def test_threads_finishing_out_of_order_do_not_crash_and_match_sequential_results() -> None:
@@ -143,7 +143,7 @@ def _compiled_pack() -> _engine.CompiledRuleset:
 
 def test_booleans_are_compiled_as_numbers() -> None:
     """Guard: the engine compares mixed types as strings, so true/false travel as 1/0."""
-    condition = _engine._compile_condition(Comparison(field="pattern", op="eq", value=True))
+    condition = _engine._compile_condition(FieldTest(field="pattern", op="eq", value=True))
 
     assert condition == {"pattern": 1}
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import stalkrisk
 from stalkrisk import _engine
-from stalkrisk._rulepack import Comparison
+from stalkrisk._rulepack import FieldTest
 
 DAY_US = 86_400_000_000
 # Day counts from 1 µs to 10,000 days, where a span, a gap or an age can fall.
@@ -53,7 +53,7 @@ def test_numbers_the_engine_would_misread_are_refused(value: float) -> None:
 
 def _fires(threshold: float, value: float) -> bool:
     """Whether ``value >= threshold`` fires in the real engine."""
-    rule = _engine.EngineRule("edge", "case", Comparison(field="x", op="gte", value=threshold))
+    rule = _engine.EngineRule("edge", "case", FieldTest(field="x", op="gte", value=threshold))
     name = f"stalkrisk_test_edge_{threshold!r}".replace(".", "_").replace("-", "m")
     ruleset = _engine.compile_ruleset(name.replace("+", "p"), "edges", [rule])
 
@@ -130,7 +130,7 @@ def test_two_facts_whose_identities_collide_are_one_fact_to_the_engine() -> None
     Two ids chosen to collide show it without waiting for content to collide.
     """
     first, second = _colliding_ids()
-    rule = _engine.EngineRule("any", "case", Comparison(field="x", op="gte", value=0))
+    rule = _engine.EngineRule("any", "case", FieldTest(field="x", op="gte", value=0))
     ruleset = _engine.compile_ruleset("stalkrisk_test_collision", "collision", [rule])
 
     def codes() -> list[int]:
@@ -229,7 +229,7 @@ def test_fifty_thousand_episodes_that_each_fire_a_rule_are_assessed(tmp_path: Pa
 
 
 def test_a_closed_ruleset_registers_itself_again_when_used() -> None:
-    rule = _engine.EngineRule("any", "case", Comparison(field="x", op="gte", value=0))
+    rule = _engine.EngineRule("any", "case", FieldTest(field="x", op="gte", value=0))
     ruleset = _engine.compile_ruleset("stalkrisk_test_reopen", "reopen", [rule])
 
     def fired() -> list[str]:
