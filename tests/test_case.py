@@ -228,3 +228,21 @@ def test_the_json_a_case_travels_as_validates_back_to_the_same_case(
     generated: stalkrisk.Case,
 ) -> None:
     assert stalkrisk.parse_case(case_json(generated)) == generated
+
+
+def test_a_problem_gives_its_location_as_parts_with_list_positions_as_ints() -> None:
+    with pytest.raises(stalkrisk.CaseValidationError) as caught:
+        stalkrisk.parse_case(
+            {
+                "assessed_at": "2025-01-02T00:00:00Z",
+                "client": {"relationship": "current"},
+                "contacts": [
+                    {"id": "a", "at": "2025-01-01T00:00:00Z", "behaviours": ["gift"]},
+                    {"id": "b", "at": "yesterday", "behaviours": ["gift"]},
+                ],
+            }
+        )
+
+    [problem] = caught.value.problems
+    assert problem.loc == "contacts.1.at"
+    assert problem.path == ("contacts", 1, "at")

@@ -24,8 +24,9 @@ from builders import case, contact
 from pydantic import BaseModel, ValidationError
 
 import stalkrisk
-from stalkrisk._case import _problems, case_json
+from stalkrisk._case import case_json
 from stalkrisk._cli import main
+from stalkrisk._problems import problems_from
 
 SENTINEL = "Hortensia-Private-4417"
 
@@ -41,7 +42,7 @@ def python_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     """(loc, type) of every problem when pydantic validates the Python objects directly."""
     with pytest.raises(ValidationError) as caught:
         stalkrisk.Case.model_validate(data)
-    return [(p.loc, p.type) for p in _problems(caught.value)]
+    return [(p.loc, p.type) for p in problems_from(caught.value)]
 
 
 def with_time(value: Any, field: str = "at") -> dict[str, Any]:

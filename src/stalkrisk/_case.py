@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from ._exceptions import CaseValidationError, Problem
+from ._problems import TOO_DEEP, nameable, problems_from
 
 __all__ = [
     "Behaviour",
@@ -536,49 +537,6 @@ def _raise_inconsistent(found: list[tuple[str, str]]) -> None:
         )
 
 
-_TOO_DEEP = Problem(
-    loc="",
-    type="too_deep",
-    msg="is nested too deeply (about 200 levels or more; a case needs at most 4)",
-)
-
-
-# Errors whose path ends in a key the input chose, not in a field name.
-_KEY_ERRORS = frozenset({"extra_forbidden", "invalid_key"})
-# A key shaped like an identifier is safe to name in a path; any other key may be
-# clinical text pasted in the wrong place.
-_nameable = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}").fullmatch
-
-
-def _problems(error: ValidationError) -> list[Problem]:
-    problems = []
-    for item in error.errors(include_url=False, include_input=False, include_context=True):
-        parts, msg = item["loc"], item["msg"]
-        if item["type"] in _KEY_ERRORS:
-            key = parts[-1]
-            if not (isinstance(key, str) and _nameable(key)):
-                # Such a key may be clinical text: say where it is, not what it is.
-                parts = parts[:-1]
-                msg = "an unknown key" if item["type"] == "extra_forbidden" else msg
-        base = ".".join(str(part) for part in parts)
-        if item["type"] == "json_invalid" and "recursion limit" in msg:
-            problems.append(_TOO_DEEP)
-        elif item["type"] == "inconsistent":
-            for loc, detail in item.get("ctx", {}).get("problems", ()):
-                full = f"{base}.{loc}" if base else loc
-                problems.append(Problem(loc=full, type="inconsistent", msg=detail))
-        else:
-            problems.append(Problem(loc=base, type=item["type"], msg=msg))
-    # pydantic drops an invalid item and then also reports the list as too short;
-    # the item's own error is the one that helps.
-    return [
-        p
-        for p in problems
-        if p.type != "too_short"
-        or not any(q.loc.startswith(p.loc + ".") for q in problems if q is not p)
-    ]
-
-
 def _mapping_as_dict(value: object) -> object:
     # The json module encodes only dicts: any other Mapping reads as the dict it holds.
     if isinstance(value, Mapping):
@@ -606,7 +564,7 @@ def _encode(encoder: json.JSONEncoder, data: object, what: str) -> str:
     try:
         return encoder.encode(data)
     except RecursionError:
-        raise CaseValidationError([_TOO_DEEP]) from None
+        raise CaseValidationError([TOO_DEEP]) from None
     except (TypeError, ValueError):
         raise CaseValidationError(
             [Problem(loc="", type="not_json", msg=f"the {what} cannot be encoded as JSON")]
@@ -665,7 +623,7 @@ def _validate(text: str | bytes, *, keys_may_repeat: bool) -> Case:
     try:
         case = Case.model_validate_json(text)
     except ValidationError as error:
-        problems = _problems(error)
+        problems = problems_from(error)
         if keys_may_repeat and not any(p.type in ("json_invalid", "too_deep") for p in problems):
             # With a key given twice the other problems may be about the ignored value.
             problems = _repeated_keys(text) or problems
@@ -721,7 +679,7 @@ def _repeated_keys(text: str | bytes) -> list[Problem]:
             seen: set[str] = set()
             reported: set[str] = set()
             for key, value in node:
-                named = _nameable(key) is not None
+                named = nameable(key) is not None
                 where = f"{path}.{key}" if path else key
                 if key in seen and key not in reported:
                     reported.add(key)

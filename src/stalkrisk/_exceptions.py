@@ -44,6 +44,14 @@ class Problem:
     def __str__(self) -> str:
         return f"{self.loc or '(root)'}: {self.msg} [{self.type}]"
 
+    @property
+    def path(self) -> tuple[str | int, ...]:
+        """The parts of a case location, list positions as ints: ``contacts.3.at`` →
+        ``("contacts", 3, "at")``.  Named keys are identifiers, so they hold no dots."""
+        if not self.loc:
+            return ()
+        return tuple(int(part) if part.isdigit() else part for part in self.loc.split("."))
+
 
 class CaseValidationError(StalkriskError, ValueError):
     """The case does not validate; ``problems`` lists each one with its JSON path."""

@@ -49,9 +49,9 @@ from ._case import (
     Contact,
     Fear,
     Target,
-    _problems,
 )
 from ._exceptions import CaseValidationError, Problem
+from ._problems import problems_from
 from ._suggest import did_you_mean
 
 __all__ = ["COLUMNS", "REQUIRED_COLUMNS", "read_case", "read_contacts"]
@@ -432,7 +432,7 @@ def _contact(
     try:
         return Contact.model_validate(data), row
     except ValidationError as error:
-        for problem in _problems(error):
+        for problem in problems_from(error):
             field, _, rest = problem.loc.partition(".")
             column = _FIELD_TO_COLUMN.get(field, field)
             msg = problem.msg
@@ -567,14 +567,16 @@ def _case_problems(error: ValidationError, rows: Sequence[int]) -> list[Problem]
         return f"row {rows[int(match[1])]}"
 
     found = []
-    for problem in _problems(error):
-        match = re.fullmatch(r"contacts\.(\d+)\.(\w+)(?:\.(\d+))?", problem.loc)
-        if match is None:
+    for problem in problems_from(error):
+        path = problem.path
+        if len(path) < 3 or path[0] != "contacts" or not isinstance(path[1], int):
             found.append(problem)
             continue
-        column = _FIELD_TO_COLUMN.get(match[2], match[2])
+        field = str(path[2])
+        column = _FIELD_TO_COLUMN.get(field, field)
+        # A message may name another contact ("repeats the id of contacts.4"): its row.
         msg = re.sub(r"contacts\.(\d+)", row_of, problem.msg)
         if problem.type == "inconsistent":
             msg = f"{column} {msg}"
-        found.append(Problem(f"{row_of(match)}, column {column}", problem.type, msg))
+        found.append(Problem(f"row {rows[path[1]]}, column {column}", problem.type, msg))
     return found
