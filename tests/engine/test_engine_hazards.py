@@ -19,6 +19,19 @@ from stalkrisk._fields import FactKind, fields_for
 from stalkrisk._rulepack import FieldTest
 
 
+def facts_sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
+    """Every fact the adapter sends to the engine from now on, decoded."""
+    sent: list[dict[str, object]] = []
+    original = _engine._NATIVE.assert_fact
+
+    def spy(handle: int, text: str) -> object:
+        sent.append(json.loads(text))
+        return original(handle, text)
+
+    monkeypatch.setattr(_engine._NATIVE, "assert_fact", spy)
+    return sent
+
+
 def test_threads_finishing_out_of_order_do_not_crash_and_match_sequential_results() -> None:
     """Guard: own host without background threads, one process-wide session lock."""
     done = run_isolated(
@@ -198,14 +211,7 @@ def test_fact_values_sent_to_the_engine_are_numbers_or_strings_only(
     The features hold Python booleans and ``None`` (an unknown therapy length); the
     adapter sends them as 1/0 and -1.
     """
-    sent: list[dict[str, object]] = []
-    original = _engine._NATIVE.assert_fact
-
-    def spy(handle: int, text: str) -> object:
-        sent.append(json.loads(text))
-        return original(handle, text)
-
-    monkeypatch.setattr(_engine._NATIVE, "assert_fact", spy)
+    sent = facts_sent(monkeypatch)
     case = stalkrisk.parse_case(
         stalkrisk.example_case().model_dump(mode="json")
         | {"client": {"relationship": "current", "weapon_access": True}}
@@ -231,20 +237,13 @@ def test_episodes_with_equal_facts_are_asserted_once_and_each_gets_the_firings(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Engine work is bounded by distinct fact contents, not by the number of episodes."""
-    sent: list[dict[str, object]] = []
-    original = _engine._NATIVE.assert_fact
-
-    def spy(handle: int, text: str) -> object:
-        sent.append(json.loads(text))
-        return original(handle, text)
-
     pack = pack_without_episode_ages(tmp_path, episode_max_gap_days=30)
     contacts = [
         contact(f"{tag}{n}", 100 * n + day, code)
         for n in range(5)
         for tag, day, code in (("a", 0, "following"), ("b", 14, "surveillance"))
     ]
-    monkeypatch.setattr(_engine._NATIVE, "assert_fact", spy)
+    sent = facts_sent(monkeypatch)
     result = stalkrisk.assess(case(*contacts), rule_pack=pack)
 
     assert sum(fact.get("kind") == "episode" for fact in sent) == 1
@@ -262,14 +261,7 @@ def test_every_asserted_fact_carries_every_field_its_kinds_rules_test(
     tested: dict[str, set[str]] = {"episode": set(), "case": set(), "grade": set()}
     for rule in pack.rules:
         tested[rule.on].update(rule.fields)
-    asserted: list[dict[str, object]] = []
-    original = _engine._NATIVE.assert_fact
-
-    def spy(handle: int, text: str) -> object:
-        asserted.append(json.loads(text))
-        return original(handle, text)
-
-    monkeypatch.setattr(_engine._NATIVE, "assert_fact", spy)
+    asserted = facts_sent(monkeypatch)
     for name in vignettes.names():
         stalkrisk.assess(vignettes.load(name).case)
 
@@ -285,18 +277,11 @@ def test_session_ids_are_unique_and_engine_state_is_gone_after_each_call(
 ) -> None:
     """Guard: a fresh session id per call, deleted in `finally`."""
     ruleset = _compiled_pack()
-    seen: list[str] = []
-    original = _engine._NATIVE.assert_fact
-
-    def spy(handle: int, text: str) -> object:
-        seen.append(json.loads(text)["sid"])
-        return original(handle, text)
-
-    monkeypatch.setattr(_engine._NATIVE, "assert_fact", spy)
+    sent = facts_sent(monkeypatch)
     for n in range(50):
         assess(contact("a", 0, "gift"), contact("b", n, "following"))
 
-    sids = list(dict.fromkeys(seen))
+    sids = list(dict.fromkeys(str(fact["sid"]) for fact in sent))
     assert len(sids) == 50
     assert not any(ruleset.session_exists(sid) for sid in sids)
 
