@@ -215,8 +215,7 @@ def _days(later: datetime, earlier: datetime | None) -> float | None:
 def _ages(case: Case, features: CaseFeatures) -> dict[str, float | None]:
     """How old the contacts, threats, warnings, agreement and protection order are."""
     at = case.assessed_at
-    by_id = {contact.id: contact for contact in case.contacts}
-    ids = features.chronological_ids
+    times, assessed = features.times, features.assessed_microseconds
     threatening = [
         p
         for name in ("threat_contacts", "escalation_contacts", "weapon_contacts")
@@ -226,8 +225,10 @@ def _ages(case: Case, features: CaseFeatures) -> dict[str, float | None]:
     warnings = [w.at for w in case.boundaries.warnings]
     client = case.client
     return {
-        "last_contact": _days(at, by_id[ids[-1]].at) if ids else None,
-        "last_threat": _days(at, by_id[ids[max(threatening)]].at) if threatening else None,
+        "last_contact": (assessed - times[-1]) / MICROSECONDS_PER_DAY if times else None,
+        "last_threat": (
+            (assessed - times[max(threatening)]) / MICROSECONDS_PER_DAY if threatening else None
+        ),
         "first_warning": _days(at, min(warnings, default=None)),
         "last_warning": _days(at, max(warnings, default=None)),
         "agreement": _days(at, case.boundaries.agreement_at),

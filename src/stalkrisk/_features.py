@@ -119,6 +119,9 @@ class CaseFeatures:
     evidence: dict[str, Sequence[int]]
     episodes: tuple[Episode, ...]
     chronological_ids: tuple[str, ...]
+    # Each contact's time and the assessment's, in microseconds since the epoch.
+    times: Sequence[int] = ()
+    assessed_microseconds: int = 0
 
 
 # Evidence lists filled contact by contact; the time-window fields are suffixes of
@@ -466,6 +469,8 @@ class Extractor:
             evidence=evidence,
             episodes=episodes,
             chronological_ids=tuple([ids[i] for i in order]),
+            times=times,
+            assessed_microseconds=assessed,
         )
 
 
