@@ -43,7 +43,7 @@ import json
 import math
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -361,9 +361,36 @@ class Session:
         try:
             raw = [values[name] for name in read]
         except KeyError as error:
-            raise self._fail(
-                f"a {kind} fact lacks the field {error.args[0]!r} a rule tests"
-            ) from None
+            raise self._lacks(kind, error) from None
+        self._send(kind, index, read, raw)
+
+    def assert_rows(
+        self,
+        kind: str,
+        names: Sequence[str],
+        rows: Iterable[tuple[int, Sequence[FieldValue]]],
+    ) -> None:
+        """:meth:`assert_fact` for many facts of one kind, each a row of ``names``' values.
+
+        For the many episodes of a long case: the fields are looked up once.
+        """
+        read = self._ruleset.reads.get(kind)
+        if not read:
+            return
+        where = {name: position for position, name in enumerate(names)}
+        try:
+            positions = [where[name] for name in read]
+        except KeyError as error:
+            raise self._lacks(kind, error) from None
+        send = self._send
+        for index, row in rows:
+            send(kind, index, read, [row[p] for p in positions])
+
+    def _lacks(self, kind: str, error: KeyError) -> EngineError:
+        return self._fail(f"a {kind} fact lacks the field {error.args[0]!r} a rule tests")
+
+    def _send(self, kind: str, index: int, read: Sequence[str], raw: Sequence[FieldValue]) -> None:
+        """Encode, wrap and assert one fact, unless its content was asserted already."""
         # _engine_value, inlined: this runs once per episode.
         content = tuple(
             [v if v.__class__ is not bool and v is not None else _engine_value(v) for v in raw]

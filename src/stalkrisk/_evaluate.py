@@ -10,7 +10,7 @@ from ._assessment import Ages, Assessment
 from ._case import Case, Relationship
 from ._compiled import CompiledPack
 from ._engine import Firing, run
-from ._features import MICROSECONDS_PER_DAY, CaseFeatures, widest_episode
+from ._features import EPISODE_FIELDS, MICROSECONDS_PER_DAY, CaseFeatures
 from ._fields import ELEMENTS, fields_for
 from ._ladder import Level
 from ._rulepack import Rule
@@ -63,8 +63,9 @@ def _run_engine(compiled: CompiledPack, features: CaseFeatures) -> tuple[list[Fi
 
     def work() -> tuple[list[Firing], set[str]]:
         with compiled.ruleset.session() as session:
-            for episode in features.episodes:
-                session.assert_fact("episode", episode.index, episode.values())
+            session.assert_rows(
+                "episode", EPISODE_FIELDS, [(e.index, e.row()) for e in features.episodes]
+            )
             session.assert_fact("case", 0, values)
             present = {
                 element
@@ -120,7 +121,7 @@ def _threshold(features: CaseFeatures, compiled: CompiledPack) -> ThresholdFindi
     meeting = [
         e for e in features.episodes if len(e.behaviours) >= minimum and e.span_microseconds >= span
     ]
-    episode = meeting[-1] if meeting else widest_episode(features.episodes)
+    episode = meeting[-1] if meeting else features.widest
     ids = features.chronological_ids
     return {
         "met": bool(meeting),

@@ -19,11 +19,11 @@ from ._case import Behaviour, Case, Channel, Target
 from ._fields import GROUPS, evidence_fields
 
 __all__ = [
+    "EPISODE_FIELDS",
     "MICROSECONDS_PER_DAY",
     "CaseFeatures",
     "Episode",
     "Extractor",
-    "widest_episode",
 ]
 
 MICROSECONDS_PER_DAY = 86_400 * 10**6
@@ -32,6 +32,8 @@ _ONE_MICROSECOND = timedelta(microseconds=1)
 _DAYS_PER_MONTH = 365.25 / 12
 
 Value = int | float | str | bool | None
+EPISODE_FIELDS = ("contacts", "distinct_behaviours", "span_days", "age_days", "current")
+"""The names of an episode's fields, in the order of :meth:`Episode.row`."""
 
 # Behaviours that need the client's bodily presence: a weapon in such a contact was
 # there in person, not only named in a letter.
@@ -98,13 +100,17 @@ class Episode:
 
     def values(self) -> dict[str, Value]:
         """The fields an episode rule may test (see ``fields_for("episode")``)."""
-        return {
-            "contacts": len(self.positions),
-            "distinct_behaviours": len(self.behaviours),
-            "span_days": self.span_days,
-            "age_days": self.age_days,
-            "current": self.current,
-        }
+        return dict(zip(EPISODE_FIELDS, self.row(), strict=True))
+
+    def row(self) -> tuple[Value, ...]:
+        """:meth:`values` without the names, in the order of :data:`EPISODE_FIELDS`."""
+        return (
+            len(self.positions),
+            len(self.behaviours),
+            self.span_microseconds / MICROSECONDS_PER_DAY,
+            self.age_microseconds / MICROSECONDS_PER_DAY,
+            self.current,
+        )
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,8 @@ class CaseFeatures:
     evidence: dict[str, Sequence[int]]
     episodes: tuple[Episode, ...]
     chronological_ids: tuple[str, ...]
+    # The episode with the most distinct behaviours, then the longest, then the latest.
+    widest: Episode | None = None
     # Each contact's time and the assessment's, in microseconds since the epoch.
     times: Sequence[int] = ()
     assessed_microseconds: int = 0
@@ -435,8 +443,7 @@ class Extractor:
         evidence["max_contacts_24h"] = _densest(times, current_stalking, 24 * _HOUR_US)
         evidence["max_contacts_7d"] = _densest(times, current_stalking, 7 * 24 * _HOUR_US)
 
-        widest = widest_episode(episodes)
-        longest = max(episodes, key=lambda e: (e.span_microseconds, e.index), default=None)
+        widest, longest = _widest_and_longest(episodes)
         evidence["max_distinct_behaviours"] = widest.positions if widest else ()
         evidence["max_span_days"] = longest.positions if longest else ()
         evidence = {name: evidence[name] for name in _EVIDENCE_FIELDS}
@@ -469,13 +476,25 @@ class Extractor:
             evidence=evidence,
             episodes=episodes,
             chronological_ids=tuple([ids[i] for i in order]),
+            widest=widest,
             times=times,
             assessed_microseconds=assessed,
         )
 
 
-def widest_episode(episodes: tuple[Episode, ...]) -> Episode | None:
-    """Most distinct behaviours, then longest, then latest: never depends on input order."""
-    return max(
-        episodes, key=lambda e: (len(e.behaviours), e.span_microseconds, e.index), default=None
-    )
+def _widest_and_longest(episodes: tuple[Episode, ...]) -> tuple[Episode | None, Episode | None]:
+    """The widest episode and the longest, in one pass; neither depends on input order.
+
+    Widest: most distinct behaviours, then longest, then latest.  Longest: longest,
+    then latest.
+    """
+    widest = longest = None
+    for episode in episodes:  # in index order, so ">=" keeps the latest of equals
+        if longest is None or episode.span_microseconds >= longest.span_microseconds:
+            longest = episode
+        if widest is None or (len(episode.behaviours), episode.span_microseconds) >= (
+            len(widest.behaviours),
+            widest.span_microseconds,
+        ):
+            widest = episode
+    return widest, longest
