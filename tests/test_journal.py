@@ -489,3 +489,20 @@ def test_read_case_passes_journal_problems_through() -> None:
         id_prefix="k",
     )
     assert case.contacts[0].id == "k2"
+
+
+def _journal_message(code: str) -> str:
+    with pytest.raises(stalkrisk.CaseValidationError) as caught:
+        journal.read_contacts(io.StringIO(f"when,behaviours\n2025-03-01T21:40Z,{code}\n"))
+    [problem] = caught.value.problems
+    return problem.msg
+
+
+def test_the_journal_suggests_only_a_close_code() -> None:
+    # The journal asks for more likeness (0.75) than the other callers (0.6).
+    assert _journal_message("unwanted_cals").startswith(
+        "the value is not a behaviour code (did you mean 'unwanted_calls'?); use one of: "
+    )
+    assert _journal_message("phone_calls").startswith(
+        "the value is not a behaviour code; use one of: "
+    )

@@ -9,7 +9,6 @@ text is edited instead.
 from __future__ import annotations
 
 import copy
-import io
 import json
 import pickle
 import re
@@ -21,9 +20,8 @@ import yaml
 from builders import case, contact
 
 import stalkrisk
-from stalkrisk import Level, RulePackError, journal, vignettes
+from stalkrisk import Level, RulePackError
 from stalkrisk._exceptions import MAX_RULE_PACK_PROBLEMS, RULE_PACK_PROBLEM_TYPES
-from stalkrisk._suggest import closest
 
 DEFAULT_PACK = Path(__file__).resolve().parents[1] / "rules" / "default.yaml"
 DEFAULT_TEXT = DEFAULT_PACK.read_text(encoding="utf-8")
@@ -1198,43 +1196,6 @@ def test_a_missing_required_parameter_suggests_renaming_a_close_one(tmp_path: Pa
 
     assert (error.field, error.type) == ("parameters.recent_days", "missing_key")
     assert error.suggestion == "rename 'recent_day' to 'recent_days'"
-
-
-def test_closest_gives_a_known_name_or_none() -> None:
-    assert closest("span_day", ["span_days", "contacts"]) == "span_days"
-    assert closest("zzz", ["span_days", "contacts"]) is None
-    assert closest(["span_days"], ["span_days"]) is None
-    assert closest("phone_calls", ["unwanted_calls"]) == "unwanted_calls"
-    assert closest("phone_calls", ["unwanted_calls"], cutoff=0.75) is None
-
-
-def test_the_vignette_library_suggests_the_closest_name_or_points_to_names() -> None:
-    with pytest.raises(KeyError) as near:
-        vignettes.load("exact_two_weeks")
-    with pytest.raises(KeyError) as far:
-        vignettes.load("zzz")
-
-    assert near.value.args[0] == (
-        "no vignette named 'exact_two_weeks'; did you mean 'exactly_two_weeks'?"
-    )
-    assert far.value.args[0] == "no vignette named 'zzz'; names() lists them"
-
-
-def _journal_message(code: str) -> str:
-    with pytest.raises(stalkrisk.CaseValidationError) as caught:
-        journal.read_contacts(io.StringIO(f"when,behaviours\n2025-03-01T21:40Z,{code}\n"))
-    [problem] = caught.value.problems
-    return problem.msg
-
-
-def test_the_journal_suggests_only_a_close_code() -> None:
-    # The journal asks for more likeness (0.75) than the other callers (0.6).
-    assert _journal_message("unwanted_cals").startswith(
-        "the value is not a behaviour code (did you mean 'unwanted_calls'?); use one of: "
-    )
-    assert _journal_message("phone_calls").startswith(
-        "the value is not a behaviour code; use one of: "
-    )
 
 
 # --- notes with {parameter} placeholders --------------------------------------------------------

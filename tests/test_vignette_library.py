@@ -62,3 +62,15 @@ def test_vignette_html_escapes_its_text() -> None:
 
     assert "<h4>" in html
     assert "<script" not in html
+
+
+def test_the_vignette_library_suggests_the_closest_name_or_points_to_names() -> None:
+    with pytest.raises(KeyError) as near:
+        vignettes.load("exact_two_weeks")
+    with pytest.raises(KeyError) as far:
+        vignettes.load("zzz")
+
+    assert near.value.args[0] == (
+        "no vignette named 'exact_two_weeks'; did you mean 'exactly_two_weeks'?"
+    )
+    assert far.value.args[0] == "no vignette named 'zzz'; names() lists them"
