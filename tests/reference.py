@@ -45,7 +45,7 @@ from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
 from stalkrisk import Behaviour, Case, Channel, Contact, Level, RulePack, Target
-from stalkrisk._rulepack import AllOf, AnyOf, FieldTest, Rule
+from stalkrisk._packmodel import AllOf, AnyOf, FieldTest, Rule
 
 __all__ = [
     "DAY_US",

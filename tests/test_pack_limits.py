@@ -35,7 +35,8 @@ from hypothesis import strategies as st
 import stalkrisk
 from stalkrisk import RulePackError, _cli, _engine, _registry, _yaml
 from stalkrisk._fields import fields_for
-from stalkrisk._rulepack import LIMITS, OPERATORS
+from stalkrisk._limits import LIMITS
+from stalkrisk._packmodel import OPERATORS
 from stalkrisk.strategies import cases
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -42,8 +42,8 @@ from ._compare import Comparison, compare
 from ._examples import example_case
 from ._exceptions import CaseValidationError, EngineError, Problem, RulePackError, StalkriskError
 from ._ladder import Level
+from ._packmodel import RulePack
 from ._registry import default_rule_pack, load_rule_pack
-from ._rulepack import RulePack
 from ._version import __version__
 from .batch import assess_many
 

@@ -10,8 +10,8 @@ from ._assessment import Assessment
 from ._case import Case, parse_case
 from ._collector import collector_paused
 from ._evaluate import evaluate
+from ._packmodel import RulePack
 from ._registry import compiled, default_rule_pack
-from ._rulepack import RulePack
 from ._shield import shielded
 
 __all__ = ["assess", "assess_json"]

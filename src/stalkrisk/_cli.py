@@ -27,8 +27,8 @@ from ._case import Case
 from ._examples import example_json
 from ._exceptions import CaseValidationError, EngineError, RulePackError
 from ._fields import fields_for
+from ._packmodel import RulePack
 from ._registry import default_rule_pack, load_rule_pack
-from ._rulepack import RulePack
 from ._shield import shielded
 from ._version import __version__
 from ._wording import describe_effect

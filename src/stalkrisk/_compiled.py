@@ -15,7 +15,7 @@ from ._case import Relationship
 from ._engine import CompiledRuleset, EngineRule, compile_ruleset
 from ._features import MICROSECONDS_PER_DAY, Extractor
 from ._ladder import Level
-from ._rulepack import RulePack
+from ._packmodel import RulePack
 
 __all__ = ["CompiledPack", "compile_pack"]
 

@@ -51,7 +51,7 @@ from typing import Any, TypeVar
 import durable_rules_engine as _core  # type: ignore[import-not-found]
 
 from ._exceptions import EngineError
-from ._rulepack import AllOf, AnyOf, Condition, FieldTest, condition_fields
+from ._packmodel import AllOf, AnyOf, Condition, FieldTest, condition_fields
 from ._shield import shielded
 
 __all__ = [

@@ -13,7 +13,7 @@ from ._engine import Firing, run
 from ._features import EPISODE_FIELDS, MICROSECONDS_PER_DAY, CaseFeatures
 from ._fields import ELEMENTS, fields_for
 from ._ladder import Level
-from ._rulepack import Rule
+from ._packmodel import Rule
 from ._version import __version__
 
 __all__ = ["ElementFindings", "Findings", "ThresholdFindings", "assessment", "evaluate", "findings"]

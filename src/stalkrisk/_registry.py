@@ -21,7 +21,8 @@ from ._compiled import CompiledPack, compile_pack
 from ._engine import release_ruleset
 from ._evaluate import evaluate
 from ._exceptions import EngineError, RulePackError
-from ._rulepack import RulePack, parse_rule_pack
+from ._packmodel import RulePack
+from ._rulepack import parse_rule_pack
 from ._safety import check_floors
 
 __all__ = ["CACHE_COMPARISONS", "CACHE_SIZE", "compiled", "default_rule_pack", "load_rule_pack"]

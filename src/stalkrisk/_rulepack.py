@@ -9,42 +9,50 @@ rules[0].when.all[1].field``, and carries a stable ``type`` code.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import math
 import os
 import re
-from bisect import bisect_left, bisect_right
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, NoReturn, TypeAlias, TypeVar, TypeVarTuple
+from typing import Any, NoReturn, TypeAlias, TypeVar, TypeVarTuple
 
 from ._case import Behaviour, Relationship
 from ._exceptions import MAX_RULE_PACK_PROBLEMS, RulePackError, RulePackProblem
-from ._fields import ELEMENTS, GROUPS, FactKind, FieldSpec, fields_for
+from ._fields import ELEMENTS, GROUPS, FactKind, fields_for
 from ._ladder import Level
+from ._limits import (
+    LIMITS,
+    MAX_COMPARISONS_PER_PACK,
+    MAX_COMPARISONS_PER_RULE,
+    MAX_CONDITION_DEPTH,
+    MAX_DNF_TERMS_PER_PACK,
+    MAX_DNF_TERMS_PER_RULE,
+    MAX_DOCUMENT_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_GROUPS_PER_RULE,
+    MAX_RULES,
+    MAX_SIMULTANEOUS_MATCHES,
+    stack_peak,
+)
+from ._packmodel import (
+    OPERATORS,
+    ActionSpec,
+    AllOf,
+    AnyOf,
+    BehaviourSpec,
+    Condition,
+    FieldTest,
+    LevelSpec,
+    Parameter,
+    Rule,
+    RulePack,
+    condition_shape,
+)
 from ._suggest import closest, did_you_mean
 
-__all__ = [
-    "LIMITS",
-    "ActionSpec",
-    "AllOf",
-    "AnyOf",
-    "BehaviourSpec",
-    "Condition",
-    "FieldTest",
-    "LevelSpec",
-    "Parameter",
-    "Rule",
-    "RulePack",
-    "parse_rule_pack",
-]
+__all__ = ["parse_rule_pack"]
 
-OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte")
-_OP_SYMBOLS = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}
 REQUIRED_PARAMETERS = (
     "pattern_min_distinct_behaviours",
     "pattern_min_span_days",
@@ -57,48 +65,6 @@ _ID_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 _LADDER = ", ".join(level.value for level in Level)
 _TOP_KEYS = ("name", "version", "parameters", "behaviours", "levels", "rules", "actions")
 
-# --- limits -----------------------------------------------------------------------
-# A pack beyond any of these is refused with a RulePackError of type "limit" (once
-# its structure is valid) before the engine sees it: past its own limits the rule
-# engine (2.0.28) hangs with the GIL held, reads past its tables, or fails while
-# assessing.  Each figure is measured with bench/pack_limits.py and explained in
-# docs/rules.md ("Limits").
-
-MAX_FILE_BYTES = 192 * 1024  # the densest YAML reads at about 2.5 ms per KiB
-MAX_DOCUMENT_DEPTH = 64  # reading nests in Python; far below its recursion limit
-MAX_RULES = 200  # the engine reads past a 256-entry table at 257 rules on one condition
-MAX_COMPARISONS_PER_RULE = 128  # 512 after one condition hang the engine
-MAX_COMPARISONS_PER_PACK = 2_000  # each is at most one engine node, up to 3.5 KB
-MAX_CONDITION_DEPTH = 8
-MAX_GROUPS_PER_RULE = 12  # the engine refuses more than 14 all/any groups in a rule
-MAX_DNF_TERMS_PER_RULE = 64  # each term is one path the engine walks per fact
-# Every comparison that follows a condition starts at least one term, so this also
-# keeps them below the 512 at which the engine hangs.
-MAX_DNF_TERMS_PER_PACK = 256
-# The engine's evaluation stack holds 64 nodes.  Every any-group whose branch ends in
-# a condition is pushed with it, so this also keeps those below the 128 past which
-# the engine reads beyond its table.
-MAX_SIMULTANEOUS_MATCHES = 64
-MAX_NUMBER = 1_000_000  # every parameter and comparison value, in absolute value
-MAX_DAYS = 36_500  # the day parameters: a century
-MAX_PROBE_CONTACTS = 1_000  # contacts in the pattern safety probe
-
-LIMITS: Mapping[str, int] = {
-    "max_file_bytes": MAX_FILE_BYTES,
-    "max_document_depth": MAX_DOCUMENT_DEPTH,
-    "max_rules": MAX_RULES,
-    "max_comparisons_per_rule": MAX_COMPARISONS_PER_RULE,
-    "max_comparisons_per_pack": MAX_COMPARISONS_PER_PACK,
-    "max_condition_depth": MAX_CONDITION_DEPTH,
-    "max_groups_per_rule": MAX_GROUPS_PER_RULE,
-    "max_dnf_terms_per_rule": MAX_DNF_TERMS_PER_RULE,
-    "max_dnf_terms_per_pack": MAX_DNF_TERMS_PER_PACK,
-    "max_simultaneous_matches": MAX_SIMULTANEOUS_MATCHES,
-    "max_number": MAX_NUMBER,
-    "max_days": MAX_DAYS,
-    "max_probe_contacts": MAX_PROBE_CONTACTS,
-}
-"""Every limit by the name its error message gives (``[limit: max_rules]``)."""
 _DAY_PARAMETERS = (
     "pattern_min_span_days",
     "episode_max_gap_days",
@@ -106,175 +72,6 @@ _DAY_PARAMETERS = (
     "history_after_days",
     "ongoing_max_days",
 )
-
-
-@dataclass(frozen=True)
-class Parameter:
-    name: str
-    value: int | float
-    description: str
-    source: str
-
-
-@dataclass(frozen=True)
-class BehaviourSpec:
-    code: Behaviour
-    label: str
-    group: str
-    description: str
-    source: str
-    pursuit: bool
-
-
-@dataclass(frozen=True)
-class LevelSpec:
-    code: Level
-    title: str
-    picture: str
-    description: str
-
-
-@dataclass(frozen=True)
-class FieldTest:
-    """``field op value``; ``param`` names the pack parameter the value came from."""
-
-    field: str
-    op: str
-    value: int | float | bool | str
-    param: str | None = None
-
-    def describe(self, specs: Mapping[str, FieldSpec]) -> str:
-        value = f"{self.param} = {self.value}" if self.param else json.dumps(self.value)
-        return f"{self.field} {_OP_SYMBOLS[self.op]} {value}"
-
-
-@dataclass(frozen=True)
-class AllOf:
-    items: tuple[Condition, ...]
-
-
-@dataclass(frozen=True)
-class AnyOf:
-    items: tuple[Condition, ...]
-
-
-Condition: TypeAlias = FieldTest | AllOf | AnyOf
-
-
-def describe_condition(condition: Condition, specs: Mapping[str, FieldSpec]) -> str:
-    """A readable one-line rendering, e.g. ``pattern = true and fear = true``."""
-    if isinstance(condition, FieldTest):
-        return condition.describe(specs)
-    joiner = " and " if isinstance(condition, AllOf) else " or "
-    parts = []
-    for item in condition.items:
-        text = describe_condition(item, specs)
-        parts.append(f"({text})" if isinstance(item, AllOf | AnyOf) else text)
-    return joiner.join(parts)
-
-
-def condition_fields(condition: Condition) -> tuple[str, ...]:
-    """Every field a condition tests, in order, without repeats."""
-    if isinstance(condition, FieldTest):
-        return (condition.field,)
-    seen: dict[str, None] = {}
-    for item in condition.items:
-        seen.update(dict.fromkeys(condition_fields(item)))
-    return tuple(seen)
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One rule: on a fact kind, when a condition holds, then an effect."""
-
-    id: str
-    title: str
-    on: FactKind
-    when: Condition
-    element: str | None
-    level: Level | None
-    urgent: bool
-    note: str | None
-    rationale: str
-    source: str
-    position: int
-
-    @property
-    def effect(self) -> Literal["element", "level", "note"]:
-        if self.element is not None:
-            return "element"
-        return "level" if self.level is not None else "note"
-
-    @cached_property
-    def fields(self) -> tuple[str, ...]:
-        """Every field the condition tests, in order."""
-        return condition_fields(self.when)
-
-    @cached_property
-    def when_text(self) -> str:
-        """The condition as one readable line."""
-        return describe_condition(self.when, fields_for(self.on))
-
-
-@dataclass(frozen=True)
-class ActionSpec:
-    id: str
-    text: str
-    min_level: Level
-    max_level: Level
-    relationships: frozenset[Relationship]
-    requires: frozenset[str]
-    source: str = ""
-
-
-@dataclass(frozen=True, eq=False)
-class RulePack:
-    """A validated rule pack.  Create one with :func:`stalkrisk.load_rule_pack`.
-
-    Two packs are equal when their canonical content is (same ``sha256``).
-    """
-
-    name: str
-    version: str
-    description: str
-    sha256: str
-    file: str
-    parameters: Mapping[str, Parameter]
-    behaviours: tuple[BehaviourSpec, ...]
-    levels: tuple[LevelSpec, ...]
-    rules: tuple[Rule, ...]
-    actions: tuple[ActionSpec, ...]
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, RulePack) and other.sha256 == self.sha256
-
-    def __hash__(self) -> int:
-        return hash(self.sha256)
-
-    def parameter(self, name: str) -> int | float:
-        return self.parameters[name].value
-
-    @cached_property
-    def comparisons(self) -> int:
-        """Comparisons in all rules: what the engine's memory for the pack grows with."""
-        return sum(_shape(rule.when)[0] for rule in self.rules)
-
-    @cached_property
-    def _rules_by_id(self) -> dict[str, Rule]:
-        return {rule.id: rule for rule in self.rules}
-
-    def rule(self, rule_id: str) -> Rule:
-        """The rule with ``rule_id``; ``KeyError`` if there is none."""
-        return self._rules_by_id[rule_id]
-
-    def level(self, code: Level) -> LevelSpec:
-        return next(spec for spec in self.levels if spec.code is code)
-
-    def __repr__(self) -> str:
-        return (
-            f"RulePack(name={self.name!r}, version={self.version!r}, "
-            f"rules={len(self.rules)}, sha256={self.sha256[:12]!r}…)"
-        )
 
 
 _T = TypeVar("_T")
@@ -790,124 +587,6 @@ def _placeholder_problem(
     )
 
 
-def _shape(condition: Condition) -> tuple[int, int, int]:
-    """Comparisons, all/any groups and disjunctive-normal-form terms of a condition.
-
-    The engine walks one path per DNF term (an ``any`` adds its branches' terms,
-    an ``all`` multiplies them), so nested groups can multiply the work.
-    """
-    if isinstance(condition, FieldTest):
-        return 1, 0, 1
-    comparisons, groups, terms = 0, 1, 1 if isinstance(condition, AllOf) else 0
-    for item in condition.items:
-        more, nested, paths = _shape(item)
-        comparisons += more
-        groups += nested
-        terms = terms * paths if isinstance(condition, AllOf) else terms + paths
-    return comparisons, groups, terms
-
-
-class _Node:
-    """A node of the engine's alpha network, built as the rule engine (2.0.28) builds it.
-
-    In src/rules/rete.c, ``findAlpha`` reuses the child with the same field,
-    operator, value type and value; an ``any`` group gets a fresh join node that
-    each branch's last node lists (``createAlpha``, ``linkAlpha``).
-    """
-
-    __slots__ = ("children", "joins", "test")
-
-    def __init__(self, test: FieldTest | None) -> None:
-        self.test = test
-        self.children: dict[tuple[str, str, str, int | float | str], _Node] = {}
-        self.joins: list[_Node] = []
-
-    def place(self, condition: Condition) -> _Node:
-        """Add ``condition`` below this node as the engine would; return its last node."""
-        if isinstance(condition, FieldTest):
-            value = condition.value
-            # Booleans travel as 1/0; the engine never shares an int and a float node.
-            number = int(value) if isinstance(value, bool) else value
-            key = (condition.field, condition.op, type(number).__name__, number)
-            child = self.children.get(key)
-            if child is None:
-                child = self.children[key] = _Node(condition)
-            return child
-        if isinstance(condition, AllOf):
-            node = self
-            for item in condition.items:
-                node = node.place(item)
-            return node
-        join = _Node(None)
-        for item in condition.items:
-            self.place(item).joins.append(join)
-        return join
-
-    def stack_peak(self, peaks: dict[int, int]) -> int:
-        """The most nodes the engine's evaluation stack can hold below this node.
-
-        ``handleAlpha`` (src/rules/events.c) pushes every join and every matching
-        child before it walks the last one pushed.  ``peaks`` memoises shared nodes.
-        """
-        known = peaks.get(id(self))
-        if known is None:
-            pushed = len(self.joins) + _most_at_once(
-                child.test for child in self.children.values() if child.test is not None
-            )
-            below = max(
-                (node.stack_peak(peaks) for node in (*self.children.values(), *self.joins)),
-                default=0,
-            )
-            known = peaks[id(self)] = max(pushed, pushed - 1 + below) if pushed else 0
-        return known
-
-
-def _most_at_once(tests: Iterable[FieldTest]) -> int:
-    """The most of ``tests`` one fact can satisfy together (fields are independent)."""
-    by_field: dict[str, list[FieldTest]] = {}
-    for test in tests:
-        by_field.setdefault(test.field, []).append(test)
-    return sum(_most_on_one_field(group) for group in by_field.values())
-
-
-def _most_on_one_field(tests: list[FieldTest]) -> int:
-    values: dict[str, list[Any]] = {op: [] for op in OPERATORS}
-    for test in tests:
-        values[test.op].append(test.value)
-    equal, unequal = Counter(values["eq"]), Counter(values["ne"])
-    others = len(values["ne"])
-    if any(isinstance(test.value, str) for test in tests):
-        # Enum fields allow only eq and ne; some value matches none of the tests.
-        return max([others, *(equal[x] + others - unequal[x] for x in equal)])
-    greater, at_least = sorted(values["gt"]), sorted(values["gte"])
-    less, at_most = sorted(values["lt"]), sorted(values["lte"])
-    points = sorted({float(test.value) for test in tests})
-    # Counts change only at the test values: try each, each gap and both ends.
-    candidates = [points[0] - 1, points[-1] + 1, *points]
-    candidates += [(low + high) / 2 for low, high in itertools.pairwise(points)]
-    return max(
-        equal[x]
-        + others
-        - unequal[x]
-        + bisect_left(greater, x)
-        + bisect_right(at_least, x)
-        + len(less)
-        - bisect_right(less, x)
-        + len(at_most)
-        - bisect_left(at_most, x)
-        for x in candidates
-    )
-
-
-def _stack_peak(kind: FactKind, rules: Iterable[Rule]) -> int:
-    """The evaluation stack's peak for a fact of ``kind`` under ``rules`` (at most)."""
-    start = _Node(None)
-    for rule in rules:
-        if rule.on == kind:
-            start.place(rule.when)
-    return max(1, start.stack_peak({}))
-
-
 _KINDS: tuple[FactKind, ...] = ("episode", "case", "grade")
 _RULE_KEYS = ("id", "title", "fact", "when", "then", "rationale", "source")
 
@@ -1054,7 +733,7 @@ def _check_limits(reader: _Reader, rules: Sequence[Rule], listed: int) -> list[R
     for rule in rules:
         reader.rule_id = rule.id
         path = f"rules[{rule.position}].when"
-        count, groups, paths = _shape(rule.when)
+        count, groups, paths = condition_shape(rule.when)
         if count > MAX_COMPARISONS_PER_RULE:
             found.append(
                 reader.limit(
@@ -1104,7 +783,7 @@ def _check_limits(reader: _Reader, rules: Sequence[Rule], listed: int) -> list[R
     if not found:
         # Building the engine's network is only meaningful within the other limits.
         for kind in _KINDS:
-            if _stack_peak(kind, rules) > MAX_SIMULTANEOUS_MATCHES:
+            if stack_peak(kind, rules) > MAX_SIMULTANEOUS_MATCHES:
                 found.append(_refuse_stack(reader, kind, rules))
                 break
     return found[:MAX_RULE_PACK_PROBLEMS]
@@ -1116,7 +795,7 @@ def _refuse_stack(reader: _Reader, kind: FactKind, rules: Sequence[Rule]) -> Rul
     low, high = 0, len(on_kind) - 1  # the peak only grows as rules are added
     while low < high:
         middle = (low + high) // 2
-        if _stack_peak(kind, on_kind[: middle + 1]) > MAX_SIMULTANEOUS_MATCHES:
+        if stack_peak(kind, on_kind[: middle + 1]) > MAX_SIMULTANEOUS_MATCHES:
             high = middle
         else:
             low = middle + 1
@@ -1126,7 +805,7 @@ def _refuse_stack(reader: _Reader, kind: FactKind, rules: Sequence[Rule]) -> Rul
         return reader.limit(
             f"rules[{culprit.position}].when",
             f"with this rule the engine may have to hold "
-            f"{_stack_peak(kind, on_kind[: low + 1]):,} conditions of one {kind} fact at once "
+            f"{stack_peak(kind, on_kind[: low + 1]):,} conditions of one {kind} fact at once "
             f"(many tests of one field, or many any-groups sharing a branch, add up); "
             f"it holds at most {MAX_SIMULTANEOUS_MATCHES:,}",
             "max_simultaneous_matches",

@@ -32,7 +32,8 @@ from ._case import (
 from ._exceptions import EngineError, RulePackError, RulePackProblem
 from ._features import MICROSECONDS_PER_DAY
 from ._ladder import Level
-from ._rulepack import MAX_PROBE_CONTACTS, RulePack
+from ._limits import MAX_PROBE_CONTACTS
+from ._packmodel import RulePack
 
 __all__ = ["check_floors"]
 

@@ -42,8 +42,8 @@ from ._collector import collector_paused
 from ._engine import run
 from ._evaluate import Findings, assessment, findings
 from ._exceptions import CaseValidationError
+from ._packmodel import RulePack
 from ._registry import compiled, default_rule_pack
-from ._rulepack import RulePack
 from ._shield import shielded
 
 if TYPE_CHECKING:

@@ -43,8 +43,8 @@ except ImportError as error:  # pragma: no cover - exercised in a test by hiding
 from ._api import assess
 from ._assessment import Assessment
 from ._case import Behaviour, Case, Contact, FearLevel, Target, parse_case
+from ._packmodel import RulePack
 from ._registry import default_rule_pack
-from ._rulepack import RulePack
 from ._wording import format_span, grade_line
 
 __all__ = ["timeline"]

@@ -16,7 +16,7 @@ from subprocess_run import describe, run_isolated
 import stalkrisk
 from stalkrisk import _engine, _registry, vignettes
 from stalkrisk._fields import FactKind, fields_for
-from stalkrisk._rulepack import FieldTest
+from stalkrisk._packmodel import FieldTest
 
 
 def facts_sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import stalkrisk
 from stalkrisk import _engine
-from stalkrisk._rulepack import FieldTest
+from stalkrisk._packmodel import FieldTest
 
 DAY_US = 86_400_000_000
 # Day counts from 1 µs to 10,000 days, where a span, a gap or an age can fall.
