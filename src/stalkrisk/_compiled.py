@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from ._assessment import Action, RaiseIf, RulePackInfo
 from ._case import Relationship
 from ._engine import CompiledRuleset, EngineRule, compile_ruleset
-from ._features import MICROSECONDS_PER_DAY, Extractor
+from ._features import Extractor
 from ._ladder import Level
 from ._packmodel import RulePack
 
@@ -39,7 +39,6 @@ class CompiledPack:
         "info",
         "min_distinct_behaviours",
         "min_span_days",
-        "min_span_microseconds",
         "pack",
         "rule_outputs",
         "ruleset",
@@ -61,7 +60,6 @@ class CompiledPack:
         self.info = RulePackInfo(name=pack.name, version=pack.version, sha256=pack.sha256)
         self.min_distinct_behaviours = int(pack.parameter("pattern_min_distinct_behaviours"))
         self.min_span_days = pack.parameter("pattern_min_span_days")
-        self.min_span_microseconds = round(self.min_span_days * MICROSECONDS_PER_DAY)
         self.rule_outputs: dict[str, dict[str, Any]] = {
             rule.id: {
                 "id": rule.id,

@@ -117,10 +117,7 @@ def _threshold(features: CaseFeatures, compiled: CompiledPack) -> ThresholdFindi
     decided by the pack's rules (with the bundled pack the two coincide, and a
     custom pack may add other ways to find a pattern).
     """
-    minimum, span = compiled.min_distinct_behaviours, compiled.min_span_microseconds
-    meeting = [
-        e for e in features.episodes if len(e.behaviours) >= minimum and e.span_microseconds >= span
-    ]
+    meeting = [e for e in features.episodes if compiled.extractor.meets_threshold(e)]
     episode = meeting[-1] if meeting else features.widest
     ids = features.chronological_ids
     return {
@@ -129,7 +126,7 @@ def _threshold(features: CaseFeatures, compiled: CompiledPack) -> ThresholdFindi
         "span_days": episode.span_days if episode else 0.0,
         "behaviours": episode.behaviours if episode else (),
         "course_of_conduct": tuple([ids[p] for p in episode.positions]) if episode else (),
-        "min_distinct_behaviours": minimum,
+        "min_distinct_behaviours": compiled.min_distinct_behaviours,
         "min_span_days": compiled.min_span_days,
         "episodes": len(features.episodes),
     }

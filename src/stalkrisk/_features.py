@@ -332,11 +332,10 @@ class Extractor:
             )
         return tuple(episodes)
 
-    def _is_past_pattern(self, episode: Episode) -> bool:
+    def meets_threshold(self, episode: Episode) -> bool:
+        """Whether ``episode`` has the pack's threshold figures (behaviours and span)."""
         return (
-            self._history is not None
-            and episode.age_microseconds > self._history
-            and len(episode.behaviours) >= self._min_distinct
+            len(episode.behaviours) >= self._min_distinct
             and episode.span_microseconds >= self._min_span
         )
 
@@ -428,7 +427,7 @@ class Extractor:
             }
         )
         evidence["past_pattern_contacts"] = sorted(
-            p for e in episodes if self._is_past_pattern(e) for p in e.positions
+            p for e in episodes if not e.current and self.meets_threshold(e) for p in e.positions
         )
         current_stalking = _from(stalking, current)
         evidence["current_stalking_contacts"] = current_stalking

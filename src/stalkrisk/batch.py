@@ -39,6 +39,7 @@ from ._api import assess
 from ._assessment import Assessment
 from ._case import Case, case_json, parse_case
 from ._collector import collector_paused
+from ._compiled import CompiledPack
 from ._engine import run
 from ._evaluate import Findings, assessment, findings
 from ._exceptions import CaseValidationError
@@ -185,15 +186,15 @@ def assess_many(
         flat: Iterator[Assessment] = (assess(case, rule_pack=rule_pack) for case in cases)
         return list(_progress(flat, total) if progress else flat)
 
-    valid_pack = compiled(rule_pack or default_rule_pack()).pack
+    compiled_pack = compiled(rule_pack or default_rule_pack())
     with collector_paused():
-        return _in_pool(count, _batches(cases, size), valid_pack, total, progress)
+        return _in_pool(count, _batches(cases, size), compiled_pack, total, progress)
 
 
 def _in_pool(
     count: int,
     batches: Iterator[list[CaseInput]],
-    pack: RulePack,
+    compiled_pack: CompiledPack,
     total: int | None,
     progress: bool,
 ) -> list[Assessment]:
@@ -218,7 +219,7 @@ def _in_pool(
     def submitter(batch: list[CaseInput]) -> Callable[[], None]:
         def submit() -> None:
             chunk = [_sendable(item) for item in batch]
-            futures.append(pool.submit(_assess_chunk, chunk, pack))
+            futures.append(pool.submit(_assess_chunk, chunk, compiled_pack.pack))
 
         return submit
 
@@ -233,7 +234,6 @@ def _in_pool(
                 if cancelled[0]:
                     return
 
-        compiled_pack = compiled(pack)
         flat = (assessment(compiled_pack, found) for text in texts() for found in json.loads(text))
         return list(_progress(flat, total) if progress else flat)
 

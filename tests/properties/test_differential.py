@@ -303,23 +303,14 @@ def _load(document: dict[str, Any], name: str) -> RulePack:
         return stalkrisk.load_rule_pack(path)
 
 
-def _without_age(condition: Any) -> Any:
-    """``condition`` without its comparisons of ``age_days`` (None if nothing is left)."""
-    if "field" in condition:
-        return None if condition["field"] == "age_days" else condition
-    (key, items), *_ = condition.items()
-    kept = [found for item in items if (found := _without_age(item)) is not None]
-    return {key: kept} if kept else None
-
-
 @functools.cache
 def open_ended_pack() -> RulePack:
     """The bundled pack without ``history_after_days`` and ``ongoing_max_days``.
 
     Without them nothing is history (every contact is in the current window, no pattern
-    is past) and a contact marked ongoing is happening now however long ago it began.
-    The rules' ``age_days`` comparisons, which name ``history_after_days``, go with it,
-    and so does the note that states ``ongoing_max_days`` in its text.
+    is past: every episode is ``current``) and a contact marked ongoing is happening now
+    however long ago it began.  The note that states ``ongoing_max_days`` in its text
+    goes with them; no rule condition names either parameter.
     """
     document = yaml.safe_load((ROOT / "rules" / "default.yaml").read_text(encoding="utf-8"))
     document["name"] = "differential-open-ended"
@@ -330,9 +321,6 @@ def open_ended_pack() -> RulePack:
         for rule in document["rules"]
         if not any(f"{{{name}}}" in rule["then"].get("note", "") for name in OPTIONAL_PARAMETERS)
     ]
-    for rule in document["rules"]:
-        rule["when"] = _without_age(rule["when"])
-        assert rule["when"] is not None, rule["id"]
     return _load(document, "open-ended")
 
 
