@@ -93,3 +93,25 @@ def test_a_large_case_is_assessed_with_the_cyclic_collector_paused_and_it_resume
 
     assert seen == [not paused]
     assert gc.isenabled()
+
+
+def test_a_large_case_is_freed_before_the_collector_resumes() -> None:
+    # Left alive until the pause ended, the contact models made the first
+    # collection after it traverse every one of them: a sixth of the time of a
+    # 100,000-contact call.  Only the assessment may be young by then.
+    text = json.dumps(_case_with(20_000))
+    stalkrisk.assess(text)
+    young: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] == 0:
+            young.append(len(gc.get_objects(generation=0)))
+
+    gc.collect()
+    gc.callbacks.append(count)
+    try:
+        stalkrisk.assess(text)
+    finally:
+        gc.callbacks.remove(count)
+
+    assert max(young, default=0) < 1_000

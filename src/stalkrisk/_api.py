@@ -48,7 +48,11 @@ def assess(
     # A large case pauses the cyclic collector: what is built is acyclic.
     with collector_paused() if _large(case) else nullcontext():
         valid = parse_case(case)
-        return evaluate(valid, compiled(rule_pack or default_rule_pack()))
+        result = evaluate(valid, compiled(rule_pack or default_rule_pack()))
+        # Freed while the collector is paused: otherwise its first collection
+        # on resuming would traverse every contact model built from the text.
+        del valid
+    return result
 
 
 def assess_json(
