@@ -33,6 +33,8 @@ from ._case import (
     Contact,
     Fear,
     FearLevel,
+    FearReport,
+    KnownSince,
     Motive,
     Relationship,
     Target,
@@ -44,6 +46,17 @@ from ._exceptions import CaseValidationError, EngineError, Problem, RulePackErro
 from ._ladder import Level
 from ._packmodel import RulePack
 from ._registry import default_rule_pack, load_rule_pack
+from ._trajectory import (
+    ElementsReached,
+    GradeDrop,
+    Reached,
+    StepThreshold,
+    ThresholdCrossing,
+    Trajectory,
+    TrajectoryStep,
+    TrajectorySummary,
+    trajectory,
+)
 from ._version import __version__
 from .batch import assess_many
 
@@ -63,21 +76,31 @@ __all__ = [
     "Contact",
     "ElementFinding",
     "Elements",
+    "ElementsReached",
     "EngineError",
     "Fear",
     "FearLevel",
+    "FearReport",
     "FiredRule",
+    "GradeDrop",
+    "KnownSince",
     "Level",
     "Motive",
     "Problem",
     "RaiseIf",
+    "Reached",
     "Relationship",
     "RulePack",
     "RulePackError",
     "RulePackInfo",
     "StalkriskError",
+    "StepThreshold",
     "Target",
     "Threshold",
+    "ThresholdCrossing",
+    "Trajectory",
+    "TrajectoryStep",
+    "TrajectorySummary",
     "__version__",
     "assess",
     "assess_json",
@@ -87,6 +110,7 @@ __all__ = [
     "example_case",
     "load_rule_pack",
     "parse_case",
+    "trajectory",
 ]
 
 # Show the public path in reprs, docs and tracebacks (as httpx does).

@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from itertools import chain
+from itertools import chain, pairwise
 from typing import Annotated, Any, Self
 
 from pydantic import (
@@ -41,6 +41,8 @@ __all__ = [
     "Contact",
     "Fear",
     "FearLevel",
+    "FearReport",
+    "KnownSince",
     "Motive",
     "Relationship",
     "Target",
@@ -308,6 +310,32 @@ class Contact(_Model):
         return self
 
 
+_RISK_FACTORS = (
+    "prior_violence",
+    "prior_stalking",
+    "substance_misuse",
+    "weapon_access",
+    "motive",
+    "clinical_state",
+)
+
+
+class KnownSince(_Model):
+    """When each risk factor of the client history became known to the clinician.
+
+    A factor with no date counts as known all along.  A re-assessment as of an
+    earlier time (:meth:`Case.as_of`, :func:`stalkrisk.trajectory`) leaves out
+    the factors not yet known then.
+    """
+
+    prior_violence: _Moment | None = None
+    prior_stalking: _Moment | None = None
+    substance_misuse: _Moment | None = None
+    weapon_access: _Moment | None = None
+    motive: _Moment | None = None
+    clinical_state: _Moment | None = None
+
+
 class ClientHistory(_Model):
     """What is known about the client before and beside the contacts."""
 
@@ -328,10 +356,16 @@ class ClientHistory(_Model):
     )
     motive: Motive | None = None
     clinical_state: tuple[ClinicalState, ...] = ()
+    known_since: KnownSince = Field(
+        default=KnownSince(), description="When each risk factor became known, if it matters."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Self:
         found = []
+        for name in _RISK_FACTORS:
+            if getattr(self.known_since, name) is not None and not getattr(self, name):
+                found.append((f"known_since.{name}", f"is set but {name} is not; remove it"))
         if self.therapy_start and self.therapy_end and self.therapy_end < self.therapy_start:
             found.append(("therapy_end", "is before therapy_start; swap or correct them"))
         since, until = self.protection_order_since, self.protection_order_until
@@ -368,11 +402,54 @@ class Boundaries(_Model):
     warnings: tuple[BoundaryWarning, ...] = ()
 
 
+class FearReport(_Model):
+    """One dated report of the clinician's fear."""
+
+    at: _Moment
+    level: FearLevel
+    family_afraid: StrictBool = False
+
+
 class Fear(_Model):
-    """The clinician's own report of fear; never inferred from free text."""
+    """The clinician's own report of fear; never inferred from free text.
+
+    Either one report as of ``assessed_at`` (``level`` and ``family_afraid``), or
+    dated ``reports``: then ``level`` and ``family_afraid`` are filled from the
+    latest report (given as well, they must match it).  Only dated reports tell a
+    re-assessment as of an earlier time what was reported by then.
+    """
 
     level: FearLevel = FearLevel.NONE
     family_afraid: StrictBool = False
+    reports: tuple[FearReport, ...] = Field(
+        default=(), description="Dated reports; the latest one is the fear as of assessed_at."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if not self.reports:
+            return self
+        found = []
+        times = sorted(r.at for r in self.reports)
+        if any(a == b for a, b in pairwise(times)):
+            found.append(("reports", "has two reports at the same time; keep the later one"))
+        latest = max(self.reports, key=_report_time)
+        given = self.model_fields_set
+        if "level" in given and self.level is not latest.level:
+            found.append(("level", "differs from the latest report's; leave it out or match it"))
+        if "family_afraid" in given and self.family_afraid is not latest.family_afraid:
+            found.append(
+                ("family_afraid", "differs from the latest report's; leave it out or match it")
+            )
+        _raise_inconsistent(found)
+        # Frozen: filled once, here, before anyone can read the model.
+        object.__setattr__(self, "level", latest.level)
+        object.__setattr__(self, "family_afraid", latest.family_afraid)
+        return self
+
+
+def _report_time(report: FearReport) -> datetime:
+    return report.at
 
 
 class Case(_Model):
@@ -407,6 +484,13 @@ class Case(_Model):
         order = self.client.protection_order_since
         if order is not None and order > self.assessed_at:
             found.append(("client.protection_order_since", "is after assessed_at"))
+        for name in _RISK_FACTORS:
+            known = getattr(self.client.known_since, name)
+            if known is not None and known > self.assessed_at:
+                found.append((f"client.known_since.{name}", "is after assessed_at"))
+        for index, report in enumerate(self.fear.reports):
+            if report.at > self.assessed_at:
+                found.append((f"fear.reports.{index}.at", "is after assessed_at"))
         day = self.assessed_at.date()
         for name in ("therapy_start", "therapy_end"):
             value = getattr(self.client, name)
@@ -458,12 +542,22 @@ class Case(_Model):
     def with_fear(
         self, level: FearLevel | str | None = None, *, family_afraid: bool | None = None
     ) -> Case:
-        """A copy with the fear report changed (only what is given changes)."""
+        """A copy with the fear report changed (only what is given changes).
+
+        With dated reports, the change is a report at ``assessed_at`` (replacing
+        one already there); earlier reports stay as they are.
+        """
         fear = self.fear.model_dump(mode="json")
         if level is not None:
             fear["level"] = level  # validated with the variant, so a bad level is not echoed
         if family_afraid is not None:
             fear["family_afraid"] = family_afraid
+        if self.fear.reports:
+            now = {"at": self.assessed_at.isoformat(), "level": fear.pop("level"),
+                   "family_afraid": fear.pop("family_afraid")}  # fmt: skip
+            earlier = [r.model_dump(mode="json") for r in self.fear.reports
+                       if r.at != self.assessed_at]  # fmt: skip
+            fear["reports"] = [*earlier, now]
         return self._variant(fear=fear)
 
     def with_client(self, **changes: Any) -> Case:
@@ -473,6 +567,18 @@ class Case(_Model):
             {k: v.isoformat() if isinstance(v, datetime | date) else v for k, v in changes.items()}
         )
         return self._variant(client=client)
+
+    def as_of(self, at: datetime) -> Case:
+        """The case as the clinician knew it at ``at``, assessed at ``at``.
+
+        Only what is dated at or before ``at`` is kept: contacts, warnings, fear
+        reports, the agreement, the protection order and the risk factors by
+        their ``known_since`` dates.  ``assess(case.as_of(t))`` is the grade
+        :func:`stalkrisk.trajectory` gives for time ``t``.
+        """
+        from ._known import as_of
+
+        return as_of(self, at)
 
     def assessed_on(self, assessed_at: datetime) -> Case:
         """A copy assessed at another time (for example a week later)."""

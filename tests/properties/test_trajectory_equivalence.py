@@ -1,0 +1,104 @@
+"""Each trajectory step is the assessment of what was known at its time (docs/trajectory.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+import stalkrisk
+from stalkrisk import Case, FearLevel
+from stalkrisk.strategies import cases
+
+
+@st.composite
+def dated_cases(draw: st.DrawFn) -> Case:
+    """Generated cases with dated fear reports and risk factors learnt on the way."""
+    case = draw(cases(max_contacts=10, span_days=90))
+    start = min((c.at for c in case.contacts), default=case.assessed_at)
+    span = max((case.assessed_at - start) // timedelta(seconds=1), 0)
+
+    def moment() -> datetime:
+        # Often exactly a contact's time: the boundary where "known by then" matters.
+        times = [c.at for c in case.contacts]
+        on_a_contact = draw(st.booleans())
+        if times and on_a_contact:
+            return draw(st.sampled_from(times))
+        return start + timedelta(seconds=draw(st.integers(0, span)))
+
+    data = case.model_dump(mode="python")
+    count = draw(st.integers(0, 3))
+    moments = sorted({moment() for _ in range(count)})
+    if moments:
+        data["fear"] = {
+            "reports": [
+                {"at": m, "level": draw(st.sampled_from(list(FearLevel))),
+                 "family_afraid": draw(st.booleans())}
+                for m in moments
+            ]
+        }  # fmt: skip
+    known: dict[str, datetime] = {}
+    for name in ("prior_violence", "weapon_access", "motive", "clinical_state"):
+        if data["client"][name] and draw(st.booleans()):
+            known[name] = moment()
+    data["client"]["known_since"] = known
+    return Case.model_validate(data)
+
+
+def fired(assessment: stalkrisk.Assessment) -> set[str]:
+    return {rule.id for rule in assessment.rules_fired}
+
+
+@given(dated_cases())
+def test_every_step_is_the_assessment_of_the_case_as_known_at_its_time(case: Case) -> None:
+    course = stalkrisk.trajectory(case)
+    before: set[str] = set()
+
+    for step in course.steps:
+        expected = stalkrisk.assess(case.as_of(step.at))
+        now = fired(expected)
+        assert (step.level, step.urgent) == (expected.level, expected.urgent)
+        assert (step.pattern, step.threat, step.fear) == (
+            expected.elements.pattern.present,
+            expected.elements.threat.present,
+            expected.elements.fear.present,
+        )
+        threshold = expected.threshold
+        assert (step.threshold.met, step.threshold.distinct_behaviours) == (
+            threshold.met,
+            threshold.distinct_behaviours,
+        )
+        assert (step.threshold.span_days, step.threshold.episodes) == (
+            threshold.span_days,
+            threshold.episodes,
+        )
+        assert (set(step.started), set(step.stopped)) == (now - before, before - now)
+        before = now
+
+
+@given(dated_cases())
+def test_the_final_step_is_the_assessment_of_the_whole_case(case: Case) -> None:
+    final = stalkrisk.trajectory(case, full=True).steps[-1]
+
+    assert final.at == case.assessed_at
+    assert final.assessment == stalkrisk.assess(case)
+
+
+@given(dated_cases())
+def test_a_full_trajectory_carries_each_steps_assessment(case: Case) -> None:
+    course = stalkrisk.trajectory(case, full=True)
+
+    for step in course.steps:
+        assert step.assessment == stalkrisk.assess(case.as_of(step.at))
+
+
+@given(dated_cases())
+def test_steps_are_the_distinct_contact_times_then_assessed_at(case: Case) -> None:
+    course = stalkrisk.trajectory(case)
+
+    times = sorted({c.at for c in case.contacts} | {case.assessed_at})
+    assert [step.at for step in course.steps] == times
+    assert sorted(i for step in course.steps for i in step.added) == sorted(
+        c.id for c in case.contacts
+    )
