@@ -9,7 +9,7 @@ import pytest
 from builders import at, case, contact
 
 import stalkrisk
-from stalkrisk import Level
+from stalkrisk import Level, _registry
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -202,3 +202,25 @@ def test_the_trajectory_records_the_pack_that_decided() -> None:
 def test_an_invalid_case_is_refused_as_assess_refuses_it() -> None:
     with pytest.raises(stalkrisk.CaseValidationError):
         stalkrisk.trajectory({"client": {"relationship": "former"}})
+
+
+def test_the_engine_is_asked_only_about_contents_it_has_not_seen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 300 calls a day apart: counts grow at every step, but once past the pack's
+    # numbers they meet the same comparisons, and the engine is not asked again.
+    data = case(*(contact(f"c{n}", n, "unwanted_calls") for n in range(300)), relationship="former")
+    ruleset = _registry.compiled(stalkrisk.default_rule_pack()).ruleset
+    sessions = 0
+    original = type(ruleset).session
+
+    def counting(self: Any) -> Any:
+        nonlocal sessions
+        sessions += 1
+        return original(self)
+
+    monkeypatch.setattr(type(ruleset), "session", counting)
+    steps = stalkrisk.trajectory(data).steps
+
+    assert len(steps) == 301
+    assert 0 < sessions <= 25

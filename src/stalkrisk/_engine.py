@@ -61,6 +61,7 @@ __all__ = [
     "Firing",
     "Session",
     "compile_ruleset",
+    "engine_value",
     "open_sessions",
     "release_ruleset",
     "run",
@@ -278,7 +279,8 @@ def _action_name(actions: str) -> str:
     return name
 
 
-def _engine_value(value: FieldValue) -> int | float | str:
+def engine_value(value: FieldValue) -> int | float | str:
+    """A field value as the engine holds it: booleans as 1/0, unknown (None) as -1."""
     # Booleans travel as 1/0: the engine compares mixed types as strings.
     if value is None:
         return _UNKNOWN
@@ -292,7 +294,7 @@ def _compile_condition(condition: Condition) -> dict[str, Any]:
         return {"$or": [_compile_condition(item) for item in condition.items]}
     if not isinstance(condition, FieldTest):
         raise TypeError(f"not a condition: {type(condition).__name__}")
-    value = _engine_value(condition.value)
+    value = engine_value(condition.value)
     if condition.op == "eq":
         return {condition.field: value}
     return {_OPERATORS[condition.op]: {condition.field: value}}
@@ -391,9 +393,9 @@ class Session:
 
     def _send(self, kind: str, index: int, read: Sequence[str], raw: Sequence[FieldValue]) -> None:
         """Encode, wrap and assert one fact, unless its content was asserted already."""
-        # _engine_value, inlined: this runs once per episode.
+        # engine_value, inlined: this runs once per episode.
         content = tuple(
-            [v if v.__class__ is not bool and v is not None else _engine_value(v) for v in raw]
+            [v if v.__class__ is not bool and v is not None else engine_value(v) for v in raw]
         )
         first = self._asserted.get((kind, content))
         if first is not None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
 
-from ._case import Behaviour, Case, Channel, Target
+from ._case import Behaviour, Case, Channel, ClientHistory, Fear, Target
 from ._fields import GROUPS, evidence_fields
 
 __all__ = [
@@ -24,6 +24,8 @@ __all__ = [
     "CaseFeatures",
     "Episode",
     "Extractor",
+    "Windows",
+    "history_values",
 ]
 
 MICROSECONDS_PER_DAY = 86_400 * 10**6
@@ -174,12 +176,31 @@ def _microseconds(moment: datetime) -> int:
     return (moment - _EPOCH) // _ONE_MICROSECOND
 
 
-def _therapy_months(case: Case) -> float | None:
-    start = case.client.therapy_start
+def _therapy_months(client: ClientHistory, assessed_at: datetime) -> float | None:
+    start = client.therapy_start
     if start is None:
         return None
-    end = case.client.therapy_end or case.assessed_at.date()
+    end = client.therapy_end or assessed_at.date()
     return max((end - start).days, 0) / _DAYS_PER_MONTH
+
+
+def history_values(client: ClientHistory, fear: Fear, assessed_at: datetime) -> dict[str, Value]:
+    """The case fields that come from the client history and the fear, not the contacts."""
+    since, until = client.protection_order_since, client.protection_order_until
+    in_force = since is not None and since <= assessed_at
+    return {
+        "relationship": client.relationship.value,
+        "fear_level": fear.level.rank,
+        "family_afraid": fear.family_afraid,
+        "prior_violence": client.prior_violence,
+        "prior_stalking": client.prior_stalking,
+        "substance_misuse": client.substance_misuse,
+        "weapon_access": client.weapon_access,
+        "protection_order": in_force and (until is None or assessed_at < until),
+        "motive": "none" if client.motive is None else client.motive.value,
+        "frail": client.frail,
+        "therapy_months": _therapy_months(client, assessed_at),
+    }
 
 
 def _after(times: list[int], moment: int | None, *, inclusive: bool) -> range:
@@ -213,6 +234,18 @@ def _densest(times: list[int], stalking: Sequence[int], width: int) -> list[int]
     counts = [end - start for start, end in enumerate(ends)]
     best = counts.index(max(counts))
     return list(stalking[best : ends[best]])
+
+
+@dataclass(frozen=True)
+class Windows:
+    """A pack's time windows in microseconds (None: the pack does not set it)."""
+
+    gap: int
+    recent: int
+    history: int | None
+    ongoing: int | None
+    min_distinct: float
+    min_span: int
 
 
 class Extractor:
@@ -332,6 +365,22 @@ class Extractor:
             )
         return tuple(episodes)
 
+    @property
+    def windows(self) -> Windows:
+        """The pack's time windows and threshold, in microseconds."""
+        return Windows(
+            gap=self._gap,
+            recent=self._recent,
+            history=self._history,
+            ongoing=self._ongoing,
+            min_distinct=self._min_distinct,
+            min_span=self._min_span,
+        )
+
+    def decode(self, mask: int) -> tuple[str, ...]:
+        """The sorted stalking codes of a behaviour bitmask (see :meth:`columns`)."""
+        return self._decoded.get(mask) or self._decode(mask)
+
     def meets_threshold(self, episode: Episode) -> bool:
         """Whether ``episode`` has the pack's threshold figures (behaviours and span)."""
         return (
@@ -341,6 +390,19 @@ class Extractor:
 
     def extract(self, case: Case) -> CaseFeatures:
         """Compute the case fact and the episode facts for ``case``."""
+        ids, order, times, columns, stalking, masks = self.columns(case)
+        return self._features(case, ids, order, times, columns, stalking, masks)
+
+    def columns(
+        self, case: Case
+    ) -> tuple[list[str], list[int], list[int], list[list[int]], list[int], list[int]]:
+        """The contacts as flat columns, in chronological order.
+
+        Returns the ids in input order, the input index of each chronological
+        position, each position's time in microseconds, for each slot of
+        :data:`_SLOTS` the positions in it, and the stalking positions with
+        their behaviour bitmasks.
+        """
         # Each contact is read once, in input (memory) order, into flat columns;
         # everything after the sort touches only those columns.
         contacts = case.contacts
@@ -367,6 +429,18 @@ class Extractor:
             if mask:
                 stalking.append(position)
                 masks.append(mask)
+        return ids, order, times, columns, stalking, masks
+
+    def _features(
+        self,
+        case: Case,
+        ids: list[str],
+        order: list[int],
+        times: list[int],
+        columns: list[list[int]],
+        stalking: list[int],
+        masks: list[int],
+    ) -> CaseFeatures:
         assessed = _microseconds(case.assessed_at)
         episodes = self._episodes(times, stalking, masks, assessed)
 
@@ -455,20 +529,7 @@ class Extractor:
         # A first week of contact is a start, not a rise: the ratio needs some earlier contact.
         before_latest = len(stalking) - len(recent_stalking)
         values["frequency_ratio"] = len(recent_stalking) / max(earlier, 1) if before_latest else 0.0
-        values["relationship"] = history.relationship.value
-        values["fear_level"] = case.fear.level.rank
-        values["family_afraid"] = case.fear.family_afraid
-        values["prior_violence"] = history.prior_violence
-        values["prior_stalking"] = history.prior_stalking
-        values["substance_misuse"] = history.substance_misuse
-        values["weapon_access"] = history.weapon_access
-        in_force = order_since is not None and order_since <= case.assessed_at
-        values["protection_order"] = in_force and (
-            order_until is None or case.assessed_at < order_until
-        )
-        values["motive"] = "none" if history.motive is None else history.motive.value
-        values["frail"] = history.frail
-        values["therapy_months"] = _therapy_months(case)
+        values.update(history_values(history, case.fear, case.assessed_at))
 
         return CaseFeatures(
             values=values,

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from ._exceptions import CaseValidationError, Problem
 
 if TYPE_CHECKING:
-    from ._case import Case
+    from ._case import Boundaries, Case, ClientHistory, Fear
 
-__all__ = ["as_of"]
+__all__ = ["as_of", "known_parts"]
 
 
 def as_of(case: Case, at: datetime) -> Case:
@@ -24,7 +24,7 @@ def as_of(case: Case, at: datetime) -> Case:
     a former client whose therapy ended later was a current client, and a client
     whose therapy started later was a prospective one.
     """
-    from ._case import Case, ClientHistory, Relationship
+    from ._case import Case
 
     if at.tzinfo is None or at.utcoffset() is None:
         raise CaseValidationError(
@@ -35,6 +35,22 @@ def as_of(case: Case, at: datetime) -> Case:
             [Problem(loc="at", type="after_assessed_at",
                      msg="is after the case's assessed_at; a case knows nothing later")]
         )  # fmt: skip
+    client, boundaries, fear = known_parts(case, at)
+    return Case.model_validate(
+        {
+            "assessed_at": at,
+            "client": client,
+            "boundaries": boundaries,
+            "contacts": tuple(c for c in case.contacts if c.at <= at),
+            "fear": fear,
+        }
+    )
+
+
+def known_parts(case: Case, at: datetime) -> tuple[ClientHistory, Boundaries, Fear]:
+    """The client history, boundaries and fear of ``case`` as known at ``at`` (see as_of)."""
+    from ._case import Boundaries, ClientHistory, Fear, Relationship
+
     boundaries = case.boundaries
     agreement = boundaries.agreement_at
     client = case.client
@@ -64,18 +80,14 @@ def as_of(case: Case, at: datetime) -> Case:
     fear = case.fear
     if fear.reports:
         reports = tuple(r for r in fear.reports if r.at <= at)
-        fear_data: dict[str, Any] = {"reports": reports} if reports else {}
-    else:
-        fear_data = fear.model_dump() if at == case.assessed_at else {}
-    return Case.model_validate(
-        {
-            "assessed_at": at,
-            "client": client.model_copy(update=changes) if changes else client,
-            "boundaries": {
-                "agreement_at": agreement if agreement is not None and agreement <= at else None,
-                "warnings": tuple(w for w in boundaries.warnings if w.at <= at),
-            },
-            "contacts": tuple(c for c in case.contacts if c.at <= at),
-            "fear": fear_data,
-        }
-    )
+        if len(reports) < len(fear.reports):
+            fear = Fear(reports=reports) if reports else Fear()
+    elif at != case.assessed_at:
+        fear = Fear()
+    warnings = tuple(w for w in boundaries.warnings if w.at <= at)
+    if len(warnings) < len(boundaries.warnings) or (agreement is not None and agreement > at):
+        boundaries = Boundaries(
+            agreement_at=agreement if agreement is not None and agreement <= at else None,
+            warnings=warnings,
+        )
+    return (client.model_copy(update=changes) if changes else client), boundaries, fear

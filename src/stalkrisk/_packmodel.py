@@ -29,6 +29,7 @@ __all__ = [
     "Rule",
     "RulePack",
     "condition_fields",
+    "condition_tests",
     "condition_shape",
     "describe_condition",
 ]
@@ -100,6 +101,13 @@ def describe_condition(condition: Condition, specs: Mapping[str, FieldSpec]) -> 
         text = describe_condition(item, specs)
         parts.append(f"({text})" if isinstance(item, AllOf | AnyOf) else text)
     return joiner.join(parts)
+
+
+def condition_tests(condition: Condition) -> tuple[FieldTest, ...]:
+    """Every comparison in a condition, in order."""
+    if isinstance(condition, FieldTest):
+        return (condition,)
+    return tuple(test for item in condition.items for test in condition_tests(item))
 
 
 def condition_fields(condition: Condition) -> tuple[str, ...]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
@@ -12,11 +11,13 @@ from pydantic import AwareDatetime, Field
 from ._assessment import Assessment, RulePackInfo, _Out
 from ._case import Case, parse_case
 from ._compiled import CompiledPack
-from ._evaluate import Findings, assessment, findings
+from ._evaluate import evaluate
 from ._fields import ELEMENTS
+from ._known import known_parts
 from ._ladder import Level
 from ._packmodel import RulePack
 from ._registry import compiled, default_rule_pack
+from ._stepwise import Stepper
 from ._version import __version__
 
 __all__ = [
@@ -169,44 +170,59 @@ def trajectory(
     """
     valid = parse_case(case)
     pack = compiled(rule_pack or default_rule_pack())
-    times = sorted({c.at for c in valid.contacts})
-    if not times or times[-1] != valid.assessed_at:
-        times.append(valid.assessed_at)
-    added: dict[datetime, list[str]] = {}
-    for contact in sorted(valid.contacts, key=_chronological):
-        added.setdefault(contact.at, []).append(contact.id)
+    stepper = Stepper(pack, valid)
+    ids = stepper.chronological_ids
+    # The steps: each distinct contact time (contacts in chronological order,
+    # so those at one instant are neighbours), then assessed_at.
+    moments: list[tuple[datetime, int]] = []
+    for position, moment in enumerate(_chronological_times(valid)):
+        if moments and moments[-1][0] == moment:
+            moments[-1] = (moments[-1][0], position + 1)
+        else:
+            moments.append((moment, position + 1))
+    if not moments or moments[-1][0] != valid.assessed_at:
+        moments.append((valid.assessed_at, len(ids)))
 
     steps: list[TrajectoryStep] = []
-    before: set[str] = set()
-    for index, at in enumerate(times):
-        found = findings(valid.as_of(at), pack)
-        fired = {rule_id for rule_id, _ in found["rules_fired"]}
-        level, urgent = _grade(pack, fired)
-        threshold = found["threshold"]
+    before: frozenset[str] = frozenset()
+    crossing = None
+    added_from = 0
+    for index, (at, upto) in enumerate(moments):
+        found = stepper.step(upto, at)
+        level, urgent = _grade(pack, found.fired)
         steps.append(
             TrajectoryStep(
                 index=index,
                 at=at,
-                added=tuple(added.get(at, ())),
+                added=tuple(ids[added_from:upto]),
                 level=level,
                 urgent=urgent,
-                pattern=found["elements"]["pattern"]["present"],
-                threat=found["elements"]["threat"]["present"],
-                fear=found["elements"]["fear"]["present"],
+                pattern="pattern" in found.present,
+                threat="threat" in found.present,
+                fear="fear" in found.present,
                 threshold=StepThreshold(
-                    met=threshold["met"],
-                    distinct_behaviours=threshold["distinct_behaviours"],
-                    span_days=threshold["span_days"],
-                    episodes=threshold["episodes"],
+                    met=found.met,
+                    distinct_behaviours=found.distinct_behaviours,
+                    span_days=found.span_days,
+                    episodes=found.episodes,
                 ),
-                started=_in_pack_order(pack, fired - before),
-                stopped=_in_pack_order(pack, before - fired),
-                assessment=assessment(pack, found) if full else None,
+                started=_in_pack_order(pack, found.fired - before),
+                stopped=_in_pack_order(pack, before - found.fired),
+                assessment=evaluate(valid.as_of(at), pack) if full else None,
             )
         )
-        if threshold["met"] and not any(s.threshold.met for s in steps[:-1]):
-            crossing = _crossing(index, at, found)
-        before = fired
+        if found.met and crossing is None and found.course is not None:
+            first, last = found.course
+            crossing = ThresholdCrossing(
+                step=index,
+                at=at,
+                first_contact=ids[first],
+                last_contact=ids[last],
+                distinct_behaviours=found.distinct_behaviours,
+                span_days=found.span_days,
+            )
+        before = found.fired
+        added_from = upto
     summary = TrajectorySummary(
         levels={
             level: _first(steps, lambda s, rank=level.rank: s.level.rank >= rank)
@@ -214,11 +230,11 @@ def trajectory(
             if level is not Level.NONE
         },
         urgent=_first(steps, lambda s: s.urgent),
-        threshold=crossing if any(s.threshold.met for s in steps) else None,
+        threshold=crossing,
         elements=ElementsReached(
             **{name: _first(steps, lambda s, n=name: getattr(s, n)) for name in ELEMENTS}
         ),
-        drops=tuple(_drops(valid, pack, steps)),
+        drops=tuple(_drops(valid, pack, stepper, moments, steps)),
     )
     return Trajectory(
         assessed_at=valid.assessed_at,
@@ -234,11 +250,16 @@ def trajectory(
     )
 
 
+def _chronological_times(case: Case) -> list[datetime]:
+    """The contacts' times, in the chronological order of the extractor (time, then id)."""
+    return [c.at for c in sorted(case.contacts, key=_chronological)]
+
+
 def _chronological(contact: Any) -> tuple[datetime, str]:
     return contact.at, contact.id
 
 
-def _grade(pack: CompiledPack, fired: set[str]) -> tuple[Level, bool]:
+def _grade(pack: CompiledPack, fired: frozenset[str]) -> tuple[Level, bool]:
     rules = [pack.pack.rule(rule_id) for rule_id in fired]
     ranked = [r.level for r in rules if r.level is not None]
     level = max(ranked, key=_rank, default=Level.NONE)
@@ -249,21 +270,8 @@ def _rank(level: Level) -> int:
     return level.rank
 
 
-def _in_pack_order(pack: CompiledPack, rule_ids: set[str]) -> tuple[str, ...]:
+def _in_pack_order(pack: CompiledPack, rule_ids: frozenset[str]) -> tuple[str, ...]:
     return tuple(sorted(rule_ids, key=lambda rule_id: pack.pack.rule(rule_id).position))
-
-
-def _crossing(index: int, at: datetime, found: Findings) -> ThresholdCrossing:
-    threshold = found["threshold"]
-    conduct = threshold["course_of_conduct"]
-    return ThresholdCrossing(
-        step=index,
-        at=at,
-        first_contact=conduct[0],
-        last_contact=conduct[-1],
-        distinct_behaviours=threshold["distinct_behaviours"],
-        span_days=threshold["span_days"],
-    )
 
 
 def _first(steps: list[TrajectoryStep], holds: Any) -> Reached | None:
@@ -273,26 +281,32 @@ def _first(steps: list[TrajectoryStep], holds: Any) -> Reached | None:
     return None
 
 
-def _drops(case: Case, pack: CompiledPack, steps: list[TrajectoryStep]) -> list[GradeDrop]:
+def _drops(
+    case: Case,
+    pack: CompiledPack,
+    stepper: Stepper,
+    moments: list[tuple[datetime, int]],
+    steps: list[TrajectoryStep],
+) -> list[GradeDrop]:
     """The steps whose grade is lower than the step before, each with its reason.
 
     The reason is found by replaying the step in parts: first the clock alone
-    (the previous step's case assessed at this step's time), then what was
-    reported by this time, and only then this step's contacts.
+    (the previous step's contacts and knowledge, assessed at this step's time),
+    then what was known by this time, and only then this step's contacts.
     """
     drops = []
-    for previous, step in itertools.pairwise(steps):
+    for number in range(1, len(steps)):
+        previous, step = steps[number - 1], steps[number]
         if step.level.rank >= previous.level.rank:
             continue
-        clock_only = case.as_of(previous.at).assessed_on(step.at)
-        reported = case.as_of(step.at).without_contacts(*step.added)
-        if _level(clock_only, pack).rank < previous.level.rank:
-            reason: Literal["time_passed", "later_information", "new_contact"] = "time_passed"
-        elif _level(reported, pack).rank < previous.level.rank:
+        earlier = moments[number - 1][1]
+        clock_only = stepper.step(earlier, step.at, known_parts(case, previous.at))
+        reported = stepper.step(earlier, step.at)
+        reason: Literal["time_passed", "later_information", "new_contact"] = "new_contact"
+        if _grade(pack, clock_only.fired)[0].rank < previous.level.rank:
+            reason = "time_passed"
+        elif _grade(pack, reported.fired)[0].rank < previous.level.rank:
             reason = "later_information"
-        else:
-            reason = "new_contact"
-        stopped = tuple(r for r in step.stopped if pack.pack.rule(r).level is not None)
         drops.append(
             GradeDrop(
                 step=step.index,
@@ -300,12 +314,7 @@ def _drops(case: Case, pack: CompiledPack, steps: list[TrajectoryStep]) -> list[
                 before=previous.level,
                 after=step.level,
                 reason=reason,
-                rules=stopped,
+                rules=tuple(r for r in step.stopped if pack.pack.rule(r).level is not None),
             )
         )
     return drops
-
-
-def _level(case: Case, pack: CompiledPack) -> Level:
-    found = findings(case, pack)
-    return _grade(pack, {rule_id for rule_id, _ in found["rules_fired"]})[0]

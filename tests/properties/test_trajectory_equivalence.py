@@ -15,7 +15,10 @@ from stalkrisk.strategies import cases
 @st.composite
 def dated_cases(draw: st.DrawFn) -> Case:
     """Generated cases with dated fear reports and risk factors learnt on the way."""
-    case = draw(cases(max_contacts=10, span_days=90))
+    # From a burst within two days to years with gaps that part episodes and
+    # let old ones fall out of the current history.
+    span_days = draw(st.sampled_from([2, 30, 120, 500, 1500]))
+    case = draw(cases(max_contacts=14, span_days=span_days))
     start = min((c.at for c in case.contacts), default=case.assessed_at)
     span = max((case.assessed_at - start) // timedelta(seconds=1), 0)
 
