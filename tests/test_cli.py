@@ -691,3 +691,144 @@ def test_an_interrupt_exits_130_with_one_line_and_no_output(
     assert code == 130
     assert captured.out == ""
     assert captured.err == "stalkrisk: interrupted\n"
+
+
+# --- trajectory ------------------------------------------------------------------------------
+
+
+def test_trajectory_prints_the_library_text_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_case(tmp_path, threat_case())
+
+    code, out, err = run(monkeypatch, capsys, "trajectory", str(path))
+
+    assert code == 0
+    assert err == ""
+    assert out == str(stalkrisk.trajectory(threat_case())) + "\n"
+    assert out.startswith("Grade over time: 1 contact in 2 steps")
+
+
+def test_trajectory_json_round_trips_through_the_model(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        monkeypatch, capsys, "trajectory", "-", "--format", "json", stdin=json.dumps(threat_case())
+    )
+
+    assert code == 0
+    assert err == ""
+    assert stalkrisk.Trajectory.model_validate_json(out) == stalkrisk.trajectory(threat_case())
+
+
+def test_trajectory_full_gives_every_step_its_assessment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = run(
+        monkeypatch,
+        capsys,
+        "trajectory",
+        "-",
+        "--format",
+        "json",
+        "--full",
+        stdin=json.dumps(threat_case()),
+    )
+
+    steps = stalkrisk.Trajectory.model_validate_json(out).steps
+    assert [step.assessment is not None for step in steps] == [True, True]
+    assert steps[-1].assessment == stalkrisk.assess(threat_case())
+
+
+def test_trajectory_with_a_custom_rule_pack_names_that_pack(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = run(
+        monkeypatch,
+        capsys,
+        "trajectory",
+        "-",
+        "--format",
+        "json",
+        "--rules",
+        str(DEFAULT_PACK),
+        stdin=json.dumps(threat_case()),
+    )
+
+    assert json.loads(out)["rule_pack"]["sha256"] == stalkrisk.default_rule_pack().sha256
+
+
+def test_trajectory_of_an_invalid_case_exits_2_with_its_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = case_with_secrets()
+    bad["client"]["relationship"] = "friend"
+    path = write_case(tmp_path, bad)
+
+    code, out, err = run(monkeypatch, capsys, "trajectory", str(path))
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert err.startswith("stalkrisk: invalid case (1 problem)\n  client.relationship: ")
+    assert SENTINEL not in err
+
+
+def test_trajectory_of_a_missing_file_exits_2_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "absent.json"
+
+    code, out, err = run(monkeypatch, capsys, "trajectory", str(path))
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert f"{path}: no such file" in err
+
+
+def test_trajectory_of_empty_input_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(monkeypatch, capsys, "trajectory", "-", stdin="  \n")
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert "the input is empty" in err
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_trajectory_output_never_echoes_free_text(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], output: str
+) -> None:
+    code, out, err = run(
+        monkeypatch,
+        capsys,
+        "trajectory",
+        "-",
+        "--format",
+        output,
+        stdin=json.dumps(case_with_secrets()),
+    )
+
+    assert code == 0
+    assert SENTINEL not in out + err
+
+
+def test_schema_trajectory_prints_the_json_schema_of_a_trajectory(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(monkeypatch, capsys, "schema", "--trajectory")
+
+    assert code == 0
+    assert err == ""
+    schema = json.loads(out)
+    assert schema == stalkrisk.Trajectory.model_json_schema()
+    assert {"steps", "summary", "rules", "level_titles", "rule_pack"} <= set(schema["required"])
+
+
+def test_module_trajectory_of_the_example_exits_0() -> None:
+    example = _stalkrisk("example")
+
+    result = _stalkrisk("trajectory", "-", stdin=example.stdout)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith("Final grade on 2025-03-24: referral — End therapy and refer\n")

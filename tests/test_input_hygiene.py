@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
-from builders import case, contact
+from builders import at, case, contact
 from pydantic import BaseModel, ValidationError
 
 import stalkrisk
@@ -411,6 +411,8 @@ def _instances(root: object) -> list[BaseModel]:
             todo.extend(getattr(node, name) for name in type(node).model_fields)
         elif isinstance(node, tuple):
             todo.extend(node)
+        elif isinstance(node, dict):
+            todo.extend(node.values())
     return found
 
 
@@ -425,14 +427,18 @@ def _everything_with_free_text() -> list[BaseModel]:
     data = case(
         contact("c1", 0, "following", **free),
         contact("c2", 15, "threat", "surveillance", **free),
-        fear="severe",
+        contact("c3", 500, "gift", **free),
         boundaries={"warnings": [{"at": "2025-01-06T10:00:00Z", "supervisor": True}]},
+        history={"prior_violence": True, "known_since": {"prior_violence": at(1).isoformat()}},
     )
+    data["fear"] = {"reports": [{"at": at(16).isoformat(), "level": "severe"}]}
     parsed = stalkrisk.parse_case(data)
     comparison = stalkrisk.compare(
         stalkrisk.assess(parsed), stalkrisk.assess(parsed.with_fear("none"))
     )
-    return _instances(parsed) + _instances(comparison)
+    # Fear and threat at c2, both gone 485 days later: every summary part is filled.
+    course = stalkrisk.trajectory(parsed, full=True)
+    return _instances(parsed) + _instances(comparison) + _instances(course)
 
 
 def test_every_public_model_is_covered_by_the_printing_check() -> None:

@@ -394,3 +394,174 @@ def test_without_matplotlib_the_import_error_says_what_to_install() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert "pip install 'stalkrisk[plot]'" in done.stdout
+
+
+# --- the trajectory: the ladder over time above the timeline -------------------------------
+
+
+def panels(ladder: Axes) -> tuple[Axes, Axes]:
+    """The ladder and the timeline below it, the two Axes of the trajectory's figure."""
+    first, second = figure_of(ladder).axes
+    assert first is ladder
+    return first, second
+
+
+def grade_line_of(ladder: Axes) -> Line2D:
+    [line] = [line for line in ladder.get_lines() if line.get_gid() == "grade"]
+    return line
+
+
+def test_the_trajectory_is_one_figure_with_the_ladder_above_the_timeline() -> None:
+    ladder, rows = panels(plot.trajectory(stalkrisk.example_case()))
+    all_texts(ladder)  # lay out
+
+    assert ladder.get_position().y0 > rows.get_position().y1
+    assert [label.get_text() for label in ladder.get_yticklabels()] == [
+        level.value for level in stalkrisk.Level
+    ]
+    assert [label.get_text() for label in rows.get_yticklabels()] == [
+        label.get_text() for label in plot.timeline(stalkrisk.example_case()).get_yticklabels()
+    ]
+
+
+def test_the_ladder_and_the_timeline_share_the_x_axis() -> None:
+    ladder, rows = panels(plot.trajectory(stalkrisk.example_case()))
+
+    assert ladder.get_shared_x_axes().joined(ladder, rows)
+    assert ladder.get_xlim() == rows.get_xlim()
+
+
+def test_the_grade_is_a_post_step_line_with_one_vertex_per_step() -> None:
+    case_ = stalkrisk.example_case()
+    steps = stalkrisk.trajectory(case_).steps
+
+    line = grade_line_of(plot.trajectory(case_))
+
+    assert line.get_drawstyle() == "steps-post"
+    assert list(line.get_xdata()) == [date_to_num(step.at) for step in steps]  # type: ignore[arg-type]
+    assert list(line.get_ydata()) == [step.level.rank for step in steps]  # type: ignore[arg-type]
+
+
+def test_the_threshold_crossing_is_a_line_through_both_panels_with_a_label() -> None:
+    case_ = vignettes.load("second_behaviour_on_day_fifteen").case
+    crossing = stalkrisk.trajectory(case_).summary.threshold
+    assert crossing is not None
+    ladder, rows = panels(plot.trajectory(case_))
+
+    for ax in (ladder, rows):
+        [line] = [line for line in ax.get_lines() if line.get_gid() == "threshold_crossing"]
+        assert list(line.get_xdata()) == [date_to_num(crossing.at)] * 2  # type: ignore[arg-type]
+    [label] = [text for text in ladder.texts if text.get_gid() == "threshold_label"]
+    assert label.get_text() == "threshold met at w3: 14.0 days, 2 behaviours"
+
+
+def test_no_crossing_is_drawn_when_the_threshold_is_never_met() -> None:
+    ladder, rows = panels(plot.trajectory(vignette("two_behaviours_in_ten_days")))
+
+    gids = [artist.get_gid() for ax in (ladder, rows) for artist in (*ax.lines, *ax.texts)]
+    assert "threshold_crossing" not in gids
+    assert "threshold_label" not in gids
+
+
+def test_urgent_steps_have_their_own_marker() -> None:
+    data = case(
+        contact("c1", 0, "unwanted_calls"),
+        contact("c2", 2, "following", ongoing=True),
+        contact("c3", 202, "unwanted_calls"),
+        relationship="former",
+    )
+    urgent = [step for step in stalkrisk.trajectory(data).steps if step.urgent]
+
+    ladder = plot.trajectory(data)
+
+    [stars] = [line for line in ladder.get_lines() if line.get_gid() == "urgent"]
+    assert stars.get_marker() == "*"
+    assert stars.get_markerfacecolor() == RED
+    assert list(stars.get_xdata()) == [date_to_num(step.at) for step in urgent]  # type: ignore[arg-type]
+
+
+def test_the_trajectory_title_gives_the_final_grade_above_the_ladder() -> None:
+    ladder, rows = panels(plot.trajectory(vignette("followed_by_car_right_now")))
+
+    assert ladder.get_title(loc="left") == "police · URGENT — Involve the police"
+    assert rows.get_title(loc="left") == ""
+
+
+def test_nothing_of_the_trajectory_is_drawn_outside_the_figure() -> None:
+    figure = figure_of(plot.trajectory(stalkrisk.example_case()))
+    figure.savefig(io.BytesIO(), format="png")  # lay out, as when it is saved or shown
+    width, height = figure.get_size_inches()
+
+    box = figure.get_tightbbox()  # every artist's extent, in inches
+
+    assert box is not None
+    assert box.x0 >= 0
+    assert box.y0 >= 0
+    assert box.x1 <= width
+    assert box.y1 <= height
+
+
+def test_the_trajectory_draws_into_a_given_subfigure() -> None:
+    figure = Figure(figsize=(20, 7), layout="constrained")
+    grid = figure.add_gridspec(1, 2)
+    left, right = figure.add_subfigure(grid[0]), figure.add_subfigure(grid[1])
+
+    ladder = plot.trajectory(stalkrisk.example_case(), figure=right)
+
+    assert right.axes[0] is ladder
+    assert len(right.axes) == 2
+    assert left.axes == []
+
+
+def test_a_figure_that_already_has_axes_is_refused() -> None:
+    figure = Figure()
+    figure.add_subplot()
+
+    with pytest.raises(ValueError, match="figure has 1 Axes already"):
+        plot.trajectory(stalkrisk.example_case(), figure=figure)
+
+
+@pytest.mark.parametrize("path", VIGNETTES, ids=lambda p: p.stem)
+def test_every_vignette_renders_its_trajectory_to_a_png(path: Path) -> None:
+    buffer = io.BytesIO()
+
+    figure_of(plot.trajectory(path.read_text(encoding="utf-8"))).savefig(buffer, format="png")
+
+    width, height = png_size(buffer.getvalue())
+    assert width >= 600
+    assert height >= 300
+
+
+def test_the_trajectory_shows_itself_in_a_notebook_without_pyplot() -> None:
+    code = (
+        "import sys, stalkrisk\n"
+        "from stalkrisk import plot\n"
+        "ax = plot.trajectory(stalkrisk.example_case())\n"
+        "png = ax.figure._repr_png_()\n"
+        "assert png.startswith(b'\\x89PNG'), 'not a PNG'\n"
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'\n"
+    )
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_trajectory_never_draws_free_text() -> None:
+    free: dict[str, Any] = {
+        "note": f"note {SECRET}",
+        "location": f"location {SECRET}",
+        "witnesses": [f"witness {SECRET}"],
+        "evidence": [f"evidence {SECRET}"],
+        "response": f"response {SECRET}",
+    }
+    data = case(
+        contact("a", 0, "threat", weapon=True, **free),
+        contact("b", 15, "following", "gift", ongoing=True, **free),
+        fear="significant",
+    )
+
+    texts = all_texts(plot.trajectory(data))
+
+    assert texts
+    assert not [text for text in texts if SECRET in text]

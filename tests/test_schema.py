@@ -18,6 +18,7 @@ VIGNETTES = BUNDLED_VIGNETTES
 TARGETS = [
     ("--case", stalkrisk.Case, "case.schema.json"),
     ("--assessment", stalkrisk.Assessment, "assessment.schema.json"),
+    ("--trajectory", stalkrisk.Trajectory, "trajectory.schema.json"),
 ]
 
 
@@ -35,7 +36,9 @@ def load(name: str) -> dict[str, Any]:
     return schema
 
 
-@pytest.mark.parametrize(("flag", "model", "name"), TARGETS, ids=["case", "assessment"])
+@pytest.mark.parametrize(
+    ("flag", "model", "name"), TARGETS, ids=["case", "assessment", "trajectory"]
+)
 def test_committed_schema_matches_the_model(
     capsys: pytest.CaptureFixture[str], flag: str, model: Any, name: str
 ) -> None:

@@ -184,11 +184,20 @@ def test_steps_carry_no_assessment_unless_asked() -> None:
     assert all(step.assessment is None for step in course(CROSSING).steps)
 
 
-def test_the_titles_name_every_rule_the_steps_name() -> None:
+def test_the_trajectory_describes_every_rule_the_steps_name() -> None:
     result = course(CROSSING)
 
     named = {rule for step in result.steps for rule in step.started + step.stopped}
-    assert set(result.titles) == named
+    assert set(result.rules) == named
+    pattern = result.rules["grade.consultation.pattern"]
+    assert (pattern.level, pattern.urgent, pattern.element) == (Level.CONSULTATION, False, None)
+
+
+def test_the_trajectory_carries_the_packs_level_titles() -> None:
+    titles = course(CROSSING).level_titles
+
+    pack = stalkrisk.default_rule_pack()
+    assert titles == {spec.code: spec.title for spec in pack.levels}
 
 
 def test_the_trajectory_records_the_pack_that_decided() -> None:

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from pydantic import BaseModel
+
 from ._api import assess
 from ._assessment import Assessment
 from ._case import Case
@@ -30,6 +32,7 @@ from ._fields import fields_for
 from ._packmodel import RulePack
 from ._registry import default_rule_pack, load_rule_pack
 from ._shield import shielded
+from ._trajectory import Trajectory, trajectory
 from ._version import __version__
 from ._wording import describe_effect
 
@@ -114,16 +117,22 @@ def _fhir_resource(result: Assessment, args: argparse.Namespace) -> str:
     return json.dumps(resource, indent=2, ensure_ascii=False) + "\n"
 
 
+def _case_input(args: argparse.Namespace) -> tuple[RulePack, str]:
+    """The rule pack (``--rules``) and the case text (``FILE``) of ``assess`` and ``trajectory``."""
+    pack = _pack(args.rules)
+    text = _read_input(args.file)
+    if not text.strip():
+        raise _InvalidInput("the input is empty; expected a case as JSON")
+    return pack, text
+
+
 def _cmd_assess(args: argparse.Namespace, out: TextIO) -> int:
     if args.format != "fhir":
         given = [name for name in _FHIR_OPTIONS if getattr(args, name) is not None]
         if given:
             options = ", ".join("--" + name.replace("_", "-") for name in given)
             raise _InvalidInput(f"{options}: only with --format fhir")
-    pack = _pack(args.rules)
-    text = _read_input(args.file)
-    if not text.strip():
-        raise _InvalidInput("the input is empty; expected a case as JSON")
+    pack, text = _case_input(args)
     result = assess(text, rule_pack=pack)
     if args.format == "json":
         # Shielded: pydantic would turn a Ctrl-C while it serialises into its own error.
@@ -135,13 +144,29 @@ def _cmd_assess(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _schema_text(model: type[Case] | type[Assessment]) -> str:
+def _cmd_trajectory(args: argparse.Namespace, out: TextIO) -> int:
+    pack, text = _case_input(args)
+    result = trajectory(text, rule_pack=pack, full=args.full)
+    if args.format == "json":
+        # Shielded: pydantic would turn a Ctrl-C while it serialises into its own error.
+        out.write(shielded(lambda: result.model_dump_json(indent=2)) + "\n")
+    else:
+        out.write(str(result) + "\n")
+    return EXIT_OK
+
+
+def _schema_text(model: type[BaseModel]) -> str:
     """The JSON Schema of ``model`` exactly as ``stalkrisk schema`` prints it."""
     return json.dumps(model.model_json_schema(), indent=2, sort_keys=True) + "\n"
 
 
 def _cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
-    out.write(_schema_text(Assessment if args.assessment else Case))
+    model: type[BaseModel] = Case
+    if args.assessment:
+        model = Assessment
+    elif args.trajectory:
+        model = Trajectory
+    out.write(_schema_text(model))
     return EXIT_OK
 
 
@@ -237,12 +262,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     p_assess.set_defaults(run=_cmd_assess)
 
+    p_trajectory = commands.add_parser(
+        "trajectory", help="re-assess a case at every contact: the grade as the journal grew"
+    )
+    p_trajectory.add_argument(
+        "file", metavar="FILE", help="case JSON file, or - for standard input"
+    )
+    p_trajectory.add_argument("--format", choices=("text", "json"), default="text")
+    p_trajectory.add_argument(
+        "--full", action="store_true", help="give each step its whole assessment"
+    )
+    p_trajectory.add_argument(
+        "--rules", metavar="PACK", help="a rule pack file instead of the bundled one"
+    )
+    p_trajectory.set_defaults(run=_cmd_trajectory)
+
     p_schema = commands.add_parser(
-        "schema", help="print the JSON Schema of a case (or of an assessment)"
+        "schema", help="print the JSON Schema of a case (or of an assessment or a trajectory)"
     )
     which = p_schema.add_mutually_exclusive_group()
     which.add_argument("--case", action="store_true", help="the case input (the default)")
     which.add_argument("--assessment", action="store_true", help="the assessment output")
+    which.add_argument("--trajectory", action="store_true", help="the trajectory output")
     p_schema.set_defaults(run=_cmd_schema)
 
     p_rules = commands.add_parser("rules", help="list the loaded rules with their rationale")

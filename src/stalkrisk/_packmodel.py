@@ -29,8 +29,8 @@ __all__ = [
     "Rule",
     "RulePack",
     "condition_fields",
-    "condition_tests",
     "condition_shape",
+    "condition_tests",
     "describe_condition",
 ]
 

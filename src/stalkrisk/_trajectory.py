@@ -27,6 +27,7 @@ __all__ = [
     "StepThreshold",
     "ThresholdCrossing",
     "Trajectory",
+    "TrajectoryRule",
     "TrajectoryStep",
     "TrajectorySummary",
     "trajectory",
@@ -120,6 +121,15 @@ class TrajectorySummary(_Out):
     drops: tuple[GradeDrop, ...]
 
 
+class TrajectoryRule(_Out):
+    """A rule named in a trajectory, as its pack describes it."""
+
+    title: str
+    level: Level | None = Field(description="The level it sets, if it is a level rule.")
+    urgent: bool
+    element: str | None = Field(description="The element it finds, if it is an element rule.")
+
+
 class Trajectory(_Out):
     """The grade as the journal grew: one step per distinct contact time, then ``assessed_at``.
 
@@ -130,9 +140,10 @@ class Trajectory(_Out):
     assessed_at: AwareDatetime
     steps: tuple[TrajectoryStep, ...]
     summary: TrajectorySummary
-    titles: dict[str, str] = Field(
-        description="The title of every rule named in the steps and the summary, by id."
+    rules: dict[str, TrajectoryRule] = Field(
+        description="Every rule named in the steps and the summary, by id."
     )
+    level_titles: dict[Level, str] = Field(description="The pack's title for each level.")
     rule_pack: RulePackInfo
     library_version: str
 
@@ -240,13 +251,21 @@ def trajectory(
         assessed_at=valid.assessed_at,
         steps=tuple(steps),
         summary=summary,
-        titles={
-            rule_id: pack.pack.rule(rule_id).title
+        rules={
+            rule_id: _described(pack, rule_id)
             for step in steps
             for rule_id in (*step.started, *step.stopped)
         },
+        level_titles={spec.code: spec.title for spec in pack.pack.levels},
         rule_pack=pack.info,
         library_version=__version__,
+    )
+
+
+def _described(pack: CompiledPack, rule_id: str) -> TrajectoryRule:
+    rule = pack.pack.rule(rule_id)
+    return TrajectoryRule(
+        title=rule.title, level=rule.level, urgent=rule.urgent, element=rule.element
     )
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "format_age",
     "format_span",
     "grade_line",
+    "grade_phrase",
     "group_rules",
     "known_ages",
     "picture_phrase",
@@ -113,8 +114,13 @@ def picture_phrase(assessment: Assessment) -> str:
 
 def grade_line(assessment: Assessment) -> str:
     """``police · URGENT — Involve the police``: the grade in one line."""
-    urgent = " · URGENT" if assessment.urgent else ""
-    return f"{assessment.level.value}{urgent} — {assessment.level_title}"
+    return grade_phrase(assessment.level, assessment.urgent, assessment.level_title)
+
+
+def grade_phrase(level: Level, urgent: bool, title: str | None = None) -> str:
+    """``police · URGENT — Involve the police``, or ``police · URGENT`` without a title."""
+    text = level.value + (" · URGENT" if urgent else "")
+    return text if title is None else f"{text} — {title}"
 
 
 def known_ages(assessment: Assessment) -> list[str]:

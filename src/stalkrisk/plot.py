@@ -15,6 +15,9 @@ the fear the clinician reported.  The title gives the grade.
 Free text (notes, locations, witnesses, evidence, responses) is never drawn:
 the plot shows only times, codes, flags and contact ids.
 
+:func:`trajectory` draws the same timeline with the grade over time above it:
+the ladder as a step line, one point per step of :func:`stalkrisk.trajectory`.
+
 Requires matplotlib (``pip install 'stalkrisk[plot]'``).  The module never
 touches pyplot's global state, so it is safe in threads and on servers without
 a display; in a notebook, show the figure with ``ax.figure`` as the last line
@@ -31,7 +34,7 @@ from typing import Any, Final
 try:
     from matplotlib import dates as mdates
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure, SubFigure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     from matplotlib.ticker import Formatter, Locator
@@ -43,11 +46,15 @@ except ImportError as error:  # pragma: no cover - exercised in a test by hiding
 from ._api import assess
 from ._assessment import Assessment
 from ._case import Behaviour, Case, Contact, FearLevel, Target, parse_case
+from ._html import COLOURS
+from ._ladder import Level
 from ._packmodel import RulePack
 from ._registry import default_rule_pack
+from ._trajectory import Trajectory
+from ._trajectory import trajectory as _trajectory
 from ._wording import format_span, grade_line
 
-__all__ = ["timeline"]
+__all__ = ["timeline", "trajectory"]
 
 # matplotlib.dates is not annotated; these typed names keep mypy --strict honest.
 _date2num: Callable[[datetime], Any] = mdates.date2num
@@ -83,6 +90,9 @@ _MAX_LABELLED_CONTACTS: Final = 40
 _EMPTY_DAYS: Final = 7
 _NOTEBOOK_DPI: Final = 100
 _EVENT_REACH: Final = 0.5
+_LADDER_HEIGHT: Final = 2.2
+"""The height in inches of the ladder panel of :func:`trajectory`."""
+_CROSSING_COLOUR: Final = "#0072B2"
 """Boundary events this far before the first contact (as a share of the contacts' range,
 at least a week) widen the plot; older ones are noted at its left edge."""
 
@@ -133,22 +143,218 @@ def timeline(
     valid = parse_case(case)
     pack = rule_pack or default_rule_pack()
     result = assessment if assessment is not None else assess(valid, rule_pack=pack)
-    groups = {spec.code: spec.group for spec in pack.behaviours}
-    rows = _rows(valid.contacts, groups, [spec.code for spec in pack.behaviours])
+    rows = _pack_rows(valid, pack)
     if ax is None:
-        height = 2.6 + 0.34 * len(rows)
-        ax = _NotebookFigure(figsize=(10, height), layout="constrained").add_subplot()
-
-    start, end = _x_range(valid)
-    y_of = {row: index for index, row in enumerate(rows)}
-    _draw_contacts(ax, valid.contacts, y_of, groups)
-    limits = _x_limits(start, end)
-    _draw_episode(ax, valid, result, limits)
-    _draw_boundary_events(ax, valid, start, limits)
-    _draw_assessed(ax, valid)
-    _frame(ax, valid, result, rows, limits)
-    _legend(ax, valid, result, groups)
+        ax = _NotebookFigure(figsize=(10, _rows_height(rows)), layout="constrained").add_subplot()
+    _draw_timeline(ax, valid, result, pack, rows)
     return ax
+
+
+def _pack_rows(case: Case, pack: RulePack) -> list[str | Behaviour]:
+    groups = {spec.code: spec.group for spec in pack.behaviours}
+    return _rows(case.contacts, groups, [spec.code for spec in pack.behaviours])
+
+
+def _rows_height(rows: Sequence[str | Behaviour]) -> float:
+    """The height in inches of a timeline with these rows."""
+    return 2.6 + 0.34 * len(rows)
+
+
+def _draw_timeline(
+    ax: Axes,
+    case: Case,
+    assessment: Assessment,
+    pack: RulePack,
+    rows: Sequence[str | Behaviour],
+) -> tuple[float, float]:
+    """Draw the whole timeline of ``case`` on ``ax``; returns its x limits."""
+    groups = {spec.code: spec.group for spec in pack.behaviours}
+    start, end = _x_range(case)
+    y_of = {row: index for index, row in enumerate(rows)}
+    _draw_contacts(ax, case.contacts, y_of, groups)
+    limits = _x_limits(start, end)
+    _draw_episode(ax, case, assessment, limits)
+    _draw_boundary_events(ax, case, start, limits)
+    _draw_assessed(ax, case)
+    _frame(ax, case, assessment, rows, limits)
+    _legend(ax, case, assessment, groups)
+    return limits
+
+
+def trajectory(
+    case: Case | Mapping[str, Any] | str | bytes,
+    *,
+    rule_pack: RulePack | None = None,
+    figure: Figure | SubFigure | None = None,
+) -> Axes:
+    """Draw the grade of ``case`` over time above its timeline, and return the ladder's Axes.
+
+    ``case`` and ``rule_pack`` are as for :func:`timeline`.  The case is
+    re-assessed at every contact with :func:`stalkrisk.trajectory`, and drawn
+    in one figure with two Axes that share the x axis (time):
+
+    - above, the **ladder**: one row per level (``none`` at the bottom,
+      ``police`` at the top), and the grade as a step line with one point per
+      step, each point coloured by its level (the grade holds from a step until
+      the next one); a red star marks each urgent step, and a vertical line
+      labelled ``threshold met: …`` the step at which the threshold was first
+      met (it runs through the timeline below too);
+    - below, the case's **timeline**, drawn exactly as :func:`timeline` draws
+      it (its rows, markers, episode, boundary events and ``assessed_at``).
+
+    The title, above the ladder, gives the grade at ``assessed_at``.
+
+    ``figure`` is an empty :class:`matplotlib.figure.Figure` or
+    :class:`matplotlib.figure.SubFigure` to draw into (make it with
+    ``layout="constrained"`` to leave room for the keys at the right).  When it
+    is ``None`` a new Figure is made.  The return value is the ladder's
+    :class:`matplotlib.axes.Axes`; the timeline is the other Axes of the
+    figure::
+
+        ladder = trajectory(case)
+        ladder, rows = ladder.figure.axes
+        ladder.figure.savefig("trajectory.png", dpi=150)
+
+    As with :func:`timeline`, no free text from the case is drawn, and
+    nothing is shown on screen.
+    """
+    valid = parse_case(case)
+    pack = rule_pack or default_rule_pack()
+    result = assess(valid, rule_pack=pack)
+    steps = _trajectory(valid, rule_pack=pack)
+    rows = _pack_rows(valid, pack)
+    rows_height = _rows_height(rows)
+    if figure is None:
+        figure = _NotebookFigure(figsize=(10, _LADDER_HEIGHT + rows_height), layout="constrained")
+    elif figure.axes:
+        raise ValueError(
+            f"figure has {len(figure.axes)} Axes already; pass an empty Figure or SubFigure"
+        )
+    grid = figure.add_gridspec(2, 1, height_ratios=[_LADDER_HEIGHT, rows_height])
+    ladder = figure.add_subplot(grid[0])
+    below = figure.add_subplot(grid[1], sharex=ladder)
+    limits = _draw_timeline(below, valid, result, pack, rows)
+    below.set_title("", loc="left")  # the title goes above the ladder
+    _draw_ladder(ladder, steps, limits)
+    _draw_crossing(ladder, below, steps, result, limits)
+    ladder.set_title(
+        grade_line(result),
+        loc="left",
+        fontweight="bold",
+        color=_HARM_COLOUR if result.urgent else "#212121",
+    )
+    _ladder_legend(ladder, steps)
+    return ladder
+
+
+def _draw_ladder(ax: Axes, steps: Trajectory, limits: tuple[float, float]) -> None:
+    """The grade as a step line over the ladder's rows, urgent steps starred."""
+    xs = [_x(step.at) for step in steps.steps]
+    ranks = [step.level.rank for step in steps.steps]
+    ax.step(xs, ranks, where="post", color="#424242", lw=1.8, zorder=3, gid="grade")
+    ax.scatter(
+        xs,
+        ranks,
+        s=36,
+        c=[COLOURS[step.level] for step in steps.steps],
+        edgecolors="#424242",
+        linewidths=0.8,
+        zorder=4,
+    )
+    urgent = [step for step in steps.steps if step.urgent]
+    if urgent:
+        ax.plot(
+            [_x(step.at) for step in urgent],
+            [step.level.rank for step in urgent],
+            linestyle="none",
+            marker="*",
+            markersize=15,
+            markerfacecolor=_HARM_COLOUR,
+            markeredgecolor="white",
+            zorder=5,
+            gid="urgent",
+        )
+    ax.axvline(_x(steps.assessed_at), color="#212121", ls="--", lw=1.2, zorder=1)
+    ax.set_xlim(*limits)
+    ax.set_ylim(-0.5, len(Level) - 0.2)
+    ax.set_yticks(range(len(Level)))
+    labels = ax.set_yticklabels([level.value for level in Level])
+    for label in labels:
+        label.set_fontfamily("monospace")
+        label.set_fontsize(8.5)
+    ax.set_ylabel("grade", fontsize=9)
+    ax.grid(axis="y", color="#EEEEEE", zorder=0)
+    ax.grid(axis="x", color="#EEEEEE", zorder=0)
+    ax.tick_params(axis="y", length=0)
+    ax.tick_params(axis="x", labelbottom=False)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _draw_crossing(
+    ladder: Axes,
+    below: Axes,
+    steps: Trajectory,
+    assessment: Assessment,
+    limits: tuple[float, float],
+) -> None:
+    """A vertical line through both panels at the step that first met the threshold."""
+    crossing = steps.summary.threshold
+    if crossing is None:
+        return
+    x = _x(crossing.at)
+    for ax in (ladder, below):
+        ax.axvline(x, color=_CROSSING_COLOUR, ls="-.", lw=1.3, zorder=2, gid="threshold_crossing")
+    span = _span_text(crossing.span_days, assessment.threshold.min_span_days)
+    text = (
+        f"threshold met at {crossing.last_contact}: {span}, "
+        f"{_plural(crossing.distinct_behaviours, 'behaviour')}"
+    )
+    right_half = (x - limits[0]) / (limits[1] - limits[0]) > 0.5
+    ladder.annotate(
+        text,
+        (x, len(Level) - 0.5),
+        xytext=(-4 if right_half else 4, 0),
+        textcoords="offset points",
+        ha="right" if right_half else "left",
+        va="center",
+        fontsize=8,
+        color=_CROSSING_COLOUR,
+        bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+        zorder=6,
+        gid="threshold_label",
+    )
+
+
+def _ladder_legend(ax: Axes, steps: Trajectory) -> None:
+    handles: list[Any] = [
+        Line2D([], [], color="#424242", lw=1.8, marker="o", markersize=5, label="grade at a step")
+    ]
+    if any(step.urgent for step in steps.steps):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="*",
+                markersize=12,
+                markerfacecolor=_HARM_COLOUR,
+                markeredgecolor="white",
+                label="urgent",
+            )
+        )
+    if steps.summary.threshold is not None:
+        handles.append(
+            Line2D([], [], color=_CROSSING_COLOUR, ls="-.", lw=1.3, label="threshold first met")
+        )
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=8,
+        frameon=False,
+        borderaxespad=0,
+    )
 
 
 class _NotebookFigure(Figure):

@@ -35,6 +35,8 @@ from ._case import (
     Contact,
     Fear,
     FearLevel,
+    FearReport,
+    KnownSince,
     Motive,
     Relationship,
     Target,
@@ -48,6 +50,7 @@ __all__ = [
     "cases",
     "client_histories",
     "contacts",
+    "dated_cases",
     "fears",
 ]
 
@@ -327,6 +330,53 @@ def cases(
         with_boundaries=with_boundaries,
         incident_flags=incident_flags,
     )
+
+
+@st.composite
+def _dated(draw: st.DrawFn, base: st.SearchStrategy[Case]) -> Case:
+    case = draw(base)
+    start = min((c.at for c in case.contacts), default=case.assessed_at)
+    seconds = max((case.assessed_at - start) // timedelta(seconds=1), 0)
+    times = [c.at for c in case.contacts]
+
+    def moment() -> datetime:
+        # Often exactly a contact's time: there "known by then" is decided.
+        on_a_contact = draw(st.booleans())
+        if times and on_a_contact:
+            return draw(st.sampled_from(times))
+        return start + timedelta(seconds=draw(st.integers(0, seconds)))
+
+    moments = sorted({moment() for _ in range(draw(st.integers(0, 3)))})
+    reports = tuple(
+        FearReport(at=at, level=draw(st.sampled_from(FearLevel)), family_afraid=draw(st.booleans()))
+        for at in moments
+    )
+    client = case.client
+    known = {
+        name: moment()
+        for name in ("prior_violence", "prior_stalking", "substance_misuse", "weapon_access",
+                     "motive", "clinical_state")
+        if getattr(client, name) and draw(st.booleans())
+    }  # fmt: skip
+    return Case.model_validate(
+        {
+            **dict(case),
+            "client": client.model_copy(update={"known_since": KnownSince(**known)}),
+            "fear": Fear(reports=reports) if reports else case.fear,
+        }
+    )
+
+
+def dated_cases(**options: Any) -> st.SearchStrategy[Case]:
+    """Cases whose fear is reported over time and whose risk factors became known later.
+
+    Takes the keywords of :func:`cases`.  Up to three dated fear reports (the
+    latest is the fear as of ``assessed_at``; with none, the case's own undated
+    fear stays) and ``known_since`` dates for some of the client's risk factors,
+    often exactly at a contact's time.  For properties of
+    :func:`stalkrisk.trajectory` and :meth:`Case.as_of`.
+    """
+    return _dated(cases(**options))
 
 
 def _register() -> None:

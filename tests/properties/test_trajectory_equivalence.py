@@ -2,51 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from hypothesis import given
 from hypothesis import strategies as st
 
 import stalkrisk
-from stalkrisk import Case, FearLevel
-from stalkrisk.strategies import cases
+from stalkrisk import Case, strategies
 
 
-@st.composite
-def dated_cases(draw: st.DrawFn) -> Case:
-    """Generated cases with dated fear reports and risk factors learnt on the way."""
+def dated_cases() -> st.SearchStrategy[Case]:
     # From a burst within two days to years with gaps that part episodes and
     # let old ones fall out of the current history.
-    span_days = draw(st.sampled_from([2, 30, 120, 500, 1500]))
-    case = draw(cases(max_contacts=14, span_days=span_days))
-    start = min((c.at for c in case.contacts), default=case.assessed_at)
-    span = max((case.assessed_at - start) // timedelta(seconds=1), 0)
-
-    def moment() -> datetime:
-        # Often exactly a contact's time: the boundary where "known by then" matters.
-        times = [c.at for c in case.contacts]
-        on_a_contact = draw(st.booleans())
-        if times and on_a_contact:
-            return draw(st.sampled_from(times))
-        return start + timedelta(seconds=draw(st.integers(0, span)))
-
-    data = case.model_dump(mode="python")
-    count = draw(st.integers(0, 3))
-    moments = sorted({moment() for _ in range(count)})
-    if moments:
-        data["fear"] = {
-            "reports": [
-                {"at": m, "level": draw(st.sampled_from(list(FearLevel))),
-                 "family_afraid": draw(st.booleans())}
-                for m in moments
-            ]
-        }  # fmt: skip
-    known: dict[str, datetime] = {}
-    for name in ("prior_violence", "weapon_access", "motive", "clinical_state"):
-        if data["client"][name] and draw(st.booleans()):
-            known[name] = moment()
-    data["client"]["known_since"] = known
-    return Case.model_validate(data)
+    return st.sampled_from([2, 30, 120, 500, 1500]).flatmap(
+        lambda span_days: strategies.dated_cases(max_contacts=14, span_days=span_days)
+    )
 
 
 def fired(assessment: stalkrisk.Assessment) -> set[str]:
