@@ -12,7 +12,9 @@ The engine is asked only about fact contents whose test outcomes it has not
 seen: a value is reduced to where it stands among the constants the pack
 compares its field with, and the rules a reduced content fires are kept.  A
 step is therefore exactly ``assess(case.as_of(t))`` (the property test in
-``tests/properties/test_trajectory_equivalence.py`` checks it).
+``tests/properties/test_trajectory_equivalence.py`` checks it).  A pack whose
+episode rules test ``age_days`` makes every episode differ at every step; each
+step then sends all of them, which is correct but grows with the square.
 """
 
 from __future__ import annotations
@@ -97,7 +99,6 @@ class _Oracle:
         self._pack = pack
         self.reducer = _Reducer(pack)
         self._fired: dict[tuple[str, tuple[object, ...]], frozenset[str]] = {}
-        self.asked = 0
 
     def fired(self, kind: str, facts: Sequence[Mapping[str, FieldValue]]) -> frozenset[str]:
         """Every rule that some fact in ``facts`` of ``kind`` fires."""
@@ -131,7 +132,6 @@ class _Oracle:
         # Off the main thread, as every session runs (see _evaluate._run_engine).
         for (key, _), rules in zip(asked, run(work), strict=True):
             self._fired[(kind, key)] = rules
-        self.asked += 1
 
 
 class _SparseMax:
@@ -187,10 +187,9 @@ class Stepper:
         """Episode boundaries, running behaviour masks and prefix summaries."""
         windows = self._windows
         cuts = [n for n in range(1, len(at)) if at[n] - at[n - 1] > windows.gap]
-        self._starts = starts = [0, *cuts]
+        # No stalking contact, no episode.
+        self._starts = starts = [0, *cuts] if at else []
         self._ends = ends = [*cuts, len(at)] if at else []
-        if not at:
-            self._starts = starts = []
         self._episode_of = episode_of = [0] * len(at)
         self._running = running = [0] * len(at)  # behaviours of the episode so far
         for index, (start, end) in enumerate(zip(starts, ends, strict=True)):

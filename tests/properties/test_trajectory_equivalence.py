@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+import tempfile
+from pathlib import Path
+
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import stalkrisk
 from stalkrisk import Case, strategies
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def dated_cases() -> st.SearchStrategy[Case]:
@@ -73,3 +78,27 @@ def test_steps_are_the_distinct_contact_times_then_assessed_at(case: Case) -> No
     assert sorted(i for step in course.steps for i in step.added) == sorted(
         c.id for c in case.contacts
     )
+
+
+def _pack_with_episode_ages() -> stalkrisk.RulePack:
+    # The bundled pack with its episode rules testing the age (age_days) instead
+    # of the current flag: every episode then differs at every step.
+    text = (ROOT / "rules" / "default.yaml").read_text(encoding="utf-8")
+    variant = text.replace("{ field: current, eq: true }", "{ field: age_days, lte: 365 }")
+    assert variant != text
+    folder = Path(tempfile.mkdtemp())
+    (folder / "ages.yaml").write_text(variant, encoding="utf-8")
+    return stalkrisk.load_rule_pack(folder / "ages.yaml")
+
+
+AGES = _pack_with_episode_ages()
+
+
+@settings(max_examples=60)
+@given(dated_cases())
+def test_steps_match_assessments_under_a_pack_that_tests_episode_ages(case: Case) -> None:
+    course = stalkrisk.trajectory(case, rule_pack=AGES)
+
+    for step in course.steps:
+        expected = stalkrisk.assess(case.as_of(step.at), rule_pack=AGES)
+        assert (step.level, step.urgent) == (expected.level, expected.urgent)
