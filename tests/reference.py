@@ -29,10 +29,11 @@ descriptions the library publishes (``stalkrisk rules --fields``): bursts
 (``max_contacts_24h``/``_7d``) count stalking contacts of the current window only, and
 ``frequency_ratio`` is 0 when no stalking contact came before the latest window.
 
-The threshold figures follow docs/output.md: ``met`` means some episode meets the pack's
-threshold (``pattern_min_distinct_behaviours`` and ``pattern_min_span_days``, the figures
-the same object reports as ``min_distinct_behaviours`` and ``min_span_days``); the
-reported episode is the latest that meets it, else the one with the most distinct
+The threshold figures follow docs/output.md: ``met`` means some current episode meets
+the pack's threshold (``pattern_min_distinct_behaviours``, ``pattern_min_span_days`` and,
+if the pack sets it, ``pattern_min_contacts``: the figures the same object reports as
+``min_distinct_behaviours``, ``min_span_days`` and ``min_contacts``); the reported
+episode is the latest current one that meets it, else the one with the most distinct
 behaviours (ties to the longest, then the latest).
 """
 
@@ -567,9 +568,12 @@ def _outcome(case: Case, pack: RulePack, episodes: Sequence[Episode], months: fl
 
 
 def _meets(episode: Episode, pack: RulePack) -> bool:
-    return len(episode.behaviours) >= pack.parameter(
-        "pattern_min_distinct_behaviours"
-    ) and episode.span_days >= pack.parameter("pattern_min_span_days")
+    contacts = pack.parameters.get("pattern_min_contacts")
+    return (
+        len(episode.behaviours) >= pack.parameter("pattern_min_distinct_behaviours")
+        and episode.span_days >= pack.parameter("pattern_min_span_days")
+        and (contacts is None or len(episode.contacts) >= contacts.value)
+    )
 
 
 def reference_assess(case: Case, pack: RulePack) -> Reference:
@@ -582,9 +586,9 @@ def reference_assess(case: Case, pack: RulePack) -> Reference:
         if outcome not in outcomes:
             outcomes.append(outcome)
 
-    # docs/output.md, threshold: the latest episode that meets the threshold; else the
-    # one with the most distinct behaviours, ties to the longest, then the latest.
-    meeting = [e for e in episodes if _meets(e, pack)]
+    # docs/output.md, threshold: the latest current episode that meets the threshold;
+    # else the one with the most distinct behaviours, ties to the longest, then the latest.
+    meeting = [e for e in episodes if e.current and _meets(e, pack)]
     reported: Episode | None
     if meeting:
         reported = meeting[-1]

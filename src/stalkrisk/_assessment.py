@@ -51,6 +51,11 @@ class Threshold(_Out):
     course_of_conduct: tuple[str, ...] = Field(description="Contact ids of the episode.")
     min_distinct_behaviours: int = Field(description="The pack's threshold.")
     min_span_days: float = Field(description="The pack's threshold.")
+    min_contacts: int | None = Field(
+        default=None,
+        description="The pack's least number of contacts in the episode, if it sets one "
+        "(parameter pattern_min_contacts).",
+    )
     episodes: int = Field(description="How many separate episodes of stalking contacts.")
 
 

@@ -37,6 +37,7 @@ class CompiledPack:
         "_memo",
         "extractor",
         "info",
+        "min_contacts",
         "min_distinct_behaviours",
         "min_span_days",
         "pack",
@@ -54,12 +55,15 @@ class CompiledPack:
             recent_days=pack.parameter("recent_days"),
             pattern_min_distinct_behaviours=pack.parameter("pattern_min_distinct_behaviours"),
             pattern_min_span_days=pack.parameter("pattern_min_span_days"),
+            pattern_min_contacts=_optional(pack, "pattern_min_contacts") or 0,
             history_after_days=_optional(pack, "history_after_days"),
             ongoing_max_days=_optional(pack, "ongoing_max_days"),
         )
         self.info = RulePackInfo(name=pack.name, version=pack.version, sha256=pack.sha256)
         self.min_distinct_behaviours = int(pack.parameter("pattern_min_distinct_behaviours"))
         self.min_span_days = pack.parameter("pattern_min_span_days")
+        found = _optional(pack, "pattern_min_contacts")
+        self.min_contacts = None if found is None else int(found)
         self.rule_outputs: dict[str, dict[str, Any]] = {
             rule.id: {
                 "id": rule.id,

@@ -35,6 +35,7 @@ class ThresholdFindings(TypedDict):
     course_of_conduct: tuple[str, ...]
     min_distinct_behaviours: int
     min_span_days: float
+    min_contacts: int | None
     episodes: int
 
 
@@ -111,13 +112,17 @@ class _Evidence:
 
 
 def _threshold(features: CaseFeatures, compiled: CompiledPack) -> ThresholdFindings:
-    """The pack's threshold figures, measured on the latest episode that meets them.
+    """The pack's threshold figures, measured on the latest current episode that meets them.
 
-    ``met`` reports the threshold parameters themselves; the pattern *element* is
-    decided by the pack's rules (with the bundled pack the two coincide, and a
-    custom pack may add other ways to find a pattern).
+    ``met`` is the pack's own definition: its threshold parameters (distinct
+    behaviours, span, and contacts if it sets them) met by an episode that is
+    still current (within ``history_after_days``; an older one is a past
+    pattern).  The pattern *element* is decided by the pack's rules: with the
+    bundled packs the two coincide, and a custom pack may add other ways to
+    find a pattern.
     """
-    meeting = [e for e in features.episodes if compiled.extractor.meets_threshold(e)]
+    meets = compiled.extractor.meets_threshold
+    meeting = [e for e in features.episodes if e.current and meets(e)]
     episode = meeting[-1] if meeting else features.widest
     ids = features.chronological_ids
     return {
@@ -128,6 +133,7 @@ def _threshold(features: CaseFeatures, compiled: CompiledPack) -> ThresholdFindi
         "course_of_conduct": tuple([ids[p] for p in episode.positions]) if episode else (),
         "min_distinct_behaviours": compiled.min_distinct_behaviours,
         "min_span_days": compiled.min_span_days,
+        "min_contacts": compiled.min_contacts,
         "episodes": len(features.episodes),
     }
 

@@ -246,6 +246,7 @@ class Windows:
     ongoing: int | None
     min_distinct: float
     min_span: int
+    min_contacts: float
 
 
 class Extractor:
@@ -269,6 +270,7 @@ class Extractor:
         recent_days: float,
         pattern_min_distinct_behaviours: float = 2,
         pattern_min_span_days: float = 14,
+        pattern_min_contacts: float = 0,
         history_after_days: float | None = None,
         ongoing_max_days: float | None = None,
     ) -> None:
@@ -286,6 +288,7 @@ class Extractor:
         self._recent = round(recent_days * MICROSECONDS_PER_DAY)
         self._min_distinct = pattern_min_distinct_behaviours
         self._min_span = round(pattern_min_span_days * MICROSECONDS_PER_DAY)
+        self._min_contacts = pattern_min_contacts
         self._history = (
             None if history_after_days is None else round(history_after_days * MICROSECONDS_PER_DAY)
         )
@@ -375,6 +378,7 @@ class Extractor:
             ongoing=self._ongoing,
             min_distinct=self._min_distinct,
             min_span=self._min_span,
+            min_contacts=self._min_contacts,
         )
 
     def decode(self, mask: int) -> tuple[str, ...]:
@@ -382,10 +386,11 @@ class Extractor:
         return self._decoded.get(mask) or self._decode(mask)
 
     def meets_threshold(self, episode: Episode) -> bool:
-        """Whether ``episode`` has the pack's threshold figures (behaviours and span)."""
+        """Whether ``episode`` has the pack's threshold figures (behaviours, span, contacts)."""
         return (
             len(episode.behaviours) >= self._min_distinct
             and episode.span_microseconds >= self._min_span
+            and len(episode.positions) >= self._min_contacts
         )
 
     def extract(self, case: Case) -> CaseFeatures:

@@ -18,6 +18,7 @@ from ._wording import (
     group_rules,
     known_ages,
     picture_phrase,
+    threshold_definition,
 )
 
 if TYPE_CHECKING:
@@ -98,10 +99,7 @@ def assessment_html(a: Assessment) -> str:
 
     t = a.threshold
     verdict = "met" if t.met else "not met"
-    parts.append(
-        f"<h4>Threshold: {t.min_distinct_behaviours} distinct behaviours over "
-        f"{t.min_span_days:g} days — {verdict}</h4>"
-    )
+    parts.append(f"<h4>Threshold: {escape(threshold_definition(t))} — {verdict}</h4>")
     if t.course_of_conduct:
         parts.append(
             f"<p>{t.distinct_behaviours} distinct ({escape(', '.join(t.behaviours))}) over "

@@ -14,6 +14,7 @@ from ._wording import (
     group_rules,
     known_ages,
     picture_phrase,
+    threshold_definition,
 )
 
 __all__ = ["render_text"]
@@ -62,10 +63,7 @@ def render_text(assessment: Assessment) -> str:
     lines.append("")
     t = a.threshold
     verdict = "met" if t.met else "not met"
-    lines.append(
-        f"Threshold ({t.min_distinct_behaviours:g} distinct behaviours over "
-        f"{t.min_span_days:g} days): {verdict}"
-    )
+    lines.append(f"Threshold ({threshold_definition(t)}): {verdict}")
     if t.course_of_conduct:
         lines.append(
             f"  {t.distinct_behaviours} distinct ({', '.join(t.behaviours)}) over "

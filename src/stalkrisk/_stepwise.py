@@ -205,7 +205,8 @@ class Stepper:
         self._span = [at[ends[j] - 1] - at[starts[j]] for j in range(count)]
         self._last = [at[ends[j] - 1] for j in range(count)]
         self._meets = [
-            self._meets_threshold(self._distinct[j], self._span[j]) for j in range(count)
+            self._meets_threshold(self._distinct[j], self._span[j], self._size[j])
+            for j in range(count)
         ]
         self._pattern_size = [0]  # contacts in meeting episodes among the first j
         self._last_meeting = [-1]
@@ -234,8 +235,13 @@ class Stepper:
             row = self._row(self._size[j], self._distinct[j], self._span[j], 0)
             self._groups.setdefault(reducer.key("episode", row), []).append(j)
 
-    def _meets_threshold(self, distinct: int, span: int) -> bool:
-        return distinct >= self._windows.min_distinct and span >= self._windows.min_span
+    def _meets_threshold(self, distinct: int, span: int, contacts: int) -> bool:
+        windows = self._windows
+        return (
+            distinct >= windows.min_distinct
+            and span >= windows.min_span
+            and contacts >= windows.min_contacts
+        )
 
     # --- one step ---------------------------------------------------------------------------
 
@@ -260,7 +266,7 @@ class Stepper:
         )
         grade = {**values, **{name: name in present for name in ELEMENTS}}
         fired |= oracle.fired("grade", [grade])
-        return Step(fired, present, *self._threshold(stalking_count))
+        return Step(fired, present, *self._threshold(stalking_count, t))
 
     def _partial(self, stalking_count: int) -> int | None:
         """The episode still growing at the prefix, if its end lies beyond it."""
@@ -326,9 +332,10 @@ class Stepper:
         return row
 
     def _threshold(
-        self, stalking_count: int
+        self, stalking_count: int, t: int
     ) -> tuple[bool, int, float, int, tuple[int, int] | None]:
-        """The threshold figures: the latest meeting episode, else the widest."""
+        """The threshold figures: the latest current meeting episode, else the widest."""
+        history = self._windows.history
         complete = self._complete(stalking_count)
         partial = self._partial(stalking_count)
         count = complete + (partial is not None)
@@ -341,10 +348,12 @@ class Stepper:
                 start,
                 last,
             )
-            if self._meets_threshold(figures[0], figures[1]):
+            current = history is None or t - self._at[last] <= history
+            if current and self._meets_threshold(figures[0], figures[1], last - start + 1):
                 return self._figures(True, figures, count)
+        # The latest meeting episode is the newest: if it is past, all are.
         meeting = self._last_meeting[complete]
-        if meeting >= 0:
+        if meeting >= 0 and (history is None or t - self._last[meeting] <= history):
             return self._figures(True, self._episode_figures(meeting), count)
         wide = self._widest[complete]
         if partial is not None:
@@ -470,7 +479,8 @@ class Stepper:
             start, last = self._starts[partial], stalking_count - 1
             span = self._at[last] - self._at[start]
             old = t - self._at[last] > history
-            if old and self._meets_threshold(self._running[last].bit_count(), span):
+            size = stalking_count - start
+            if old and self._meets_threshold(self._running[last].bit_count(), span, size):
                 total += stalking_count - start
         return total
 

@@ -7,7 +7,7 @@ thing is always said the same way.
 
 from __future__ import annotations
 
-from ._assessment import Assessment, FiredRule
+from ._assessment import Assessment, FiredRule, Threshold
 from ._fields import ELEMENTS
 from ._ladder import Level
 
@@ -23,6 +23,7 @@ __all__ = [
     "group_rules",
     "known_ages",
     "picture_phrase",
+    "threshold_definition",
 ]
 
 AGE_LABELS = {
@@ -130,3 +131,15 @@ def known_ages(assessment: Assessment) -> list[str]:
         for name, value in assessment.ages.model_dump().items()
         if value is not None
     ]
+
+
+def threshold_definition(threshold: Threshold) -> str:
+    """The pack's threshold in words: ``2 distinct behaviours over 14 days``."""
+    count = threshold.min_distinct_behaviours
+    text = (
+        f"{count:g} distinct behaviour{'' if count == 1 else 's'} over "
+        f"{threshold.min_span_days:g} days"
+    )
+    if threshold.min_contacts is not None:
+        text += f", at least {threshold.min_contacts} contacts"
+    return text

@@ -489,6 +489,15 @@ def test_pack_without_the_optional_parameters(case: Case, zone: str | None) -> N
     check(in_zone(case, zone) if zone else case, open_ended_pack(), zone=zone)
 
 
+SAI = stalkrisk.load_rule_pack(ROOT / "rules" / "sai.yaml")
+
+
+@given(cases(max_contacts=12, span_days=60, max_behaviours=1), ZONE_CHOICE)
+def test_sai_pack_on_campaigns_of_one_behaviour(case: Case, zone: str | None) -> None:
+    """Five intrusions over two weeks, whatever their kind: where the two packs differ most."""
+    check(in_zone(case, zone) if zone else case, SAI, zone=zone)
+
+
 @given(cases(max_contacts=10, span_days=30))
 def test_variant_pack(case: Case) -> None:
     """Everything but the threshold object, under the variant pack.
