@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
+from hypothesis.errors import InvalidArgument
 
 import stalkrisk
 import stalkrisk.strategies
@@ -53,17 +54,17 @@ def test_package_ships_the_typing_marker() -> None:
         (lambda: stalkrisk.strategies.cases(min_contacts=3, max_contacts=1), "min_contacts=3"),
         (lambda: stalkrisk.strategies.cases(span_days=-1), "span_days=-1"),
         (lambda: stalkrisk.strategies.cases(max_behaviours=0), "max_behaviours=0"),
-        (lambda: stalkrisk.strategies.behaviours(allowed=[]), "allowed behaviours"),
+        (lambda: stalkrisk.strategies.behaviours(behaviours=[]), "behaviours must not be empty"),
         (lambda: stalkrisk.strategies.contacts(span_days=-2), "span_days=-2"),
     ],
 )
 def test_strategy_arguments_are_checked_where_they_enter(call: object, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InvalidArgument, match=message):
         call()  # type: ignore[operator]
 
 
 def test_an_unknown_behaviour_code_in_a_strategy_is_rejected() -> None:
-    with pytest.raises(ValueError, match="stalked"):
+    with pytest.raises(InvalidArgument, match="stalked"):
         stalkrisk.strategies.cases(behaviours=["stalked"])
 
 

@@ -191,7 +191,7 @@ def test_adding_an_earlier_intrusion_never_lowers_the_grade(
         contacts(
             assessed_at=first,
             span_days=800,
-            allowed_behaviours=STALKING_BEHAVIOURS,
+            behaviours=STALKING_BEHAVIOURS,
             contact_id="earlier",
         )
     )
