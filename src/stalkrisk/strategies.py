@@ -382,13 +382,17 @@ def _case(
     count = draw(st.integers(min_value=least, max_value=most))
     span_seconds = round(span_days * _SECONDS_PER_DAY)
     wild = profile == _ANYTHING
+    pool = _PROFILE_CODES[profile] if codes is None else codes
+    if codes is None and profile == _STALKING and draw(st.booleans()):
+        # A campaign of one behaviour: where definitions of the pattern differ most.
+        pool = [draw(st.sampled_from(_QUIET_STALKING))]
     found = [
         draw(
             _contact(
                 contact_id=f"c{index}",
                 assessed_at=moment,
                 span_seconds=span_seconds,
-                codes=_PROFILE_CODES[profile] if codes is None else codes,
+                codes=pool,
                 max_behaviours=max_behaviours,
                 flags=incident_flags and wild,
                 third_parties=wild,
@@ -455,9 +459,9 @@ def cases(
 
     What no argument fixes is drawn from one of five profiles, equally often: a
     current client's boundary crossings; boundary crossings and quiet stalking;
-    quiet stalking; quiet stalking with significant or severe fear and drawn
-    risk factors; anything (every code, incident flags, protection orders,
-    motives).  So the grades spread over the whole ladder (docs/research.md
+    quiet stalking (half the time a campaign of one behaviour); quiet stalking
+    with significant or severe fear; anything (every code, incident flags,
+    protection orders, motives, risk factors).  So the grades spread over the whole ladder (docs/research.md
     gives the measured spread), and failing examples shrink toward the quiet end.
 
     ``level`` instead builds cases that grade at that level under ``rule_pack``
