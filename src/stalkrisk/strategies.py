@@ -129,7 +129,7 @@ _QUIET_STALKING = [b for b in Behaviour if b.value in {
 # Stalking codes that neither pursue (following, loitering) nor threaten.
 _PLAIN_STALKING = [b for b in _QUIET_STALKING if b.value not in {"following", "loitering"}]
 _PROFILE_CODES = {
-    _QUIET: _BOUNDARY_CODES,
+    _QUIET: _BOUNDARY_CODES[:3],  # a current client's crossings, not third parties
     _BOUNDARY: [*_PLAIN_STALKING, *_BOUNDARY_CODES],
     _STALKING: _QUIET_STALKING,
     _FEARED: _QUIET_STALKING,
@@ -377,8 +377,10 @@ def _case(
     # The quiet profiles keep to a few contacts (a long run is a pattern).
     cap = {_QUIET: 2, _BOUNDARY: 3}.get(profile, max_contacts)
     most = min(max_contacts, max(min_contacts, cap))
-    # Fear with a course of conduct is the picture of referral: give it contacts.
-    least = min(max(min_contacts, 4), most) if profile == _FEARED else min_contacts
+    # A crossing needs a contact; fear with a course of conduct (the picture of
+    # referral) needs several.
+    least = {_QUIET: 1, _FEARED: 4}.get(profile, min_contacts)
+    least = min(max(min_contacts, least), most)
     count = draw(st.integers(min_value=least, max_value=most))
     span_seconds = round(span_days * _SECONDS_PER_DAY)
     wild = profile == _ANYTHING
@@ -461,8 +463,9 @@ def cases(
     current client's boundary crossings; boundary crossings and quiet stalking;
     quiet stalking (half the time a campaign of one behaviour); quiet stalking
     with significant or severe fear; anything (every code, incident flags,
-    protection orders, motives, risk factors).  So the grades spread over the whole ladder (docs/research.md
-    gives the measured spread), and failing examples shrink toward the quiet end.
+    protection orders, motives, risk factors).  So the grades spread over the
+    whole ladder (docs/research.md gives the measured spread), and failing
+    examples shrink toward the quiet end.
 
     ``level`` instead builds cases that grade at that level under ``rule_pack``
     (default: the bundled pack); see :func:`cases_at_level`.
