@@ -46,6 +46,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import durable_rules_engine as _core  # type: ignore[import-not-found]
@@ -300,6 +301,11 @@ def _compile_condition(condition: Condition) -> dict[str, Any]:
     return {_OPERATORS[condition.op]: {condition.field: value}}
 
 
+def _single(position: int) -> Callable[[Sequence[FieldValue]], tuple[FieldValue, ...]]:
+    # itemgetter with one position returns the item, not a tuple.
+    return lambda row: (row[position],)
+
+
 class Session:
     """One open engine session; facts are asserted one at a time."""
 
@@ -384,9 +390,24 @@ class Session:
             positions = [where[name] for name in read]
         except KeyError as error:
             raise self._lacks(kind, error) from None
-        send = self._send
+        pick = itemgetter(*positions) if len(positions) > 1 else _single(positions[0])
+        send, copy = self._send, self._copy_firings
+        # Rows with equal values send equal contents: the second and later only
+        # copy the firings of the first, before any encoding.
+        sent: dict[tuple[FieldValue, ...], int] = {}
         for index, row in rows:
-            send(kind, index, read, [row[p] for p in positions])
+            values = pick(row)
+            first = sent.get(values)
+            if first is None:
+                sent[values] = index
+                send(kind, index, read, values)
+            else:
+                copy(kind, first, index)
+
+    def _copy_firings(self, kind: str, first: int, index: int) -> None:
+        """Record for fact ``index`` what fact ``first``, of equal content, fired."""
+        for name in self._fired_on.get((kind, first), ()):
+            self.record(name, kind, index)
 
     def _lacks(self, kind: str, error: KeyError) -> EngineError:
         return self._fail(f"a {kind} fact lacks the field {error.args[0]!r} a rule tests")
@@ -399,8 +420,7 @@ class Session:
         )
         first = self._asserted.get((kind, content))
         if first is not None:
-            for name in self._fired_on.get((kind, first), ()):
-                self.record(name, kind, index)
+            self._copy_firings(kind, first, index)
             return
         self._asserted[(kind, content)] = index
         fact: dict[str, int | float | str] = {"kind": kind, "index": index}
