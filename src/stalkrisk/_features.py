@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
+from operator import attrgetter
 
 from ._case import Behaviour, Case, Channel, ClientHistory, Fear, Target
 from ._fields import GROUPS, evidence_fields
@@ -165,6 +166,9 @@ _EVIDENCE_FIELDS = evidence_fields("case")
 # What decides where a contact's id goes: its behaviours, targets, channel and flags.
 _Signature = tuple[tuple[Behaviour, ...], tuple[Target, ...], Channel | None, bool, bool, bool]
 _SIGNATURE_CACHE_SIZE = 4096
+_SIGNATURE = attrgetter("behaviours", "targets", "channel", "weapon", "ongoing", "specific_threat")
+_ID = attrgetter("id")
+_AT = attrgetter("at")
 
 
 def _first(moments: list[datetime]) -> int | None:
@@ -412,17 +416,16 @@ class Extractor:
         # everything after the sort touches only those columns.
         contacts = case.contacts
         known, place = self._signatures.get, self._place
-        ids = [c.id for c in contacts]
-        moments = [(c.at - _EPOCH) // _ONE_MICROSECOND for c in contacts]  # _microseconds, inlined
-        signatures = [
-            (c.behaviours, c.targets, c.channel, c.weapon, c.ongoing, c.specific_threat)
-            for c in contacts
-        ]
-        placed = [known(signature) or place(signature) for signature in signatures]
-        # Two stable sorts of plain keys: by time, ties by id (ids are unique).
-        order = sorted(range(len(contacts)), key=ids.__getitem__)
-        order.sort(key=moments.__getitem__)
+        ids = list(map(_ID, contacts))
+        moments = [(at - _EPOCH) // _ONE_MICROSECOND for at in map(_AT, contacts)]
+        placed = [known(signature) or place(signature) for signature in map(_SIGNATURE, contacts)]
+        # By time, ties by id (ids are unique); the id sort only when two times tie.
+        order = sorted(range(len(contacts)), key=moments.__getitem__)
         times = [moments[i] for i in order]
+        if len(set(times)) < len(times):
+            order = sorted(range(len(contacts)), key=ids.__getitem__)
+            order.sort(key=moments.__getitem__)
+            times = [moments[i] for i in order]
 
         columns: list[list[int]] = [[] for _ in _SLOTS]
         stalking: list[int] = []
