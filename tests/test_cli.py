@@ -832,3 +832,28 @@ def test_module_trajectory_of_the_example_exits_0() -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.endswith("Final grade on 2025-03-24: referral — End therapy and refer\n")
+
+
+# --- the rule-pack schema ----------------------------------------------------------------------
+
+
+def test_schema_rulepack_prints_the_json_schema_of_a_rule_pack(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(monkeypatch, capsys, "schema", "--rulepack")
+
+    assert code == 0
+    assert err == ""
+    schema = json.loads(out)
+    assert schema["title"] == "stalkrisk rule pack"
+    assert {"name", "version", "parameters", "rules", "actions"} <= set(schema["required"])
+
+
+def test_schema_rulepack_with_another_schema_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        _cli.main(["schema", "--rulepack", "--case"])
+
+    assert info.value.code == 2
+    assert "not allowed with" in capsys.readouterr().err

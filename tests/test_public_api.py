@@ -42,6 +42,15 @@ def test_strategies_all_lists_exactly_the_public_names() -> None:
 def test_exported_names_show_the_public_module() -> None:
     assert stalkrisk.Case.__module__ == "stalkrisk"
     assert stalkrisk.assess.__module__ == "stalkrisk"
+    assert stalkrisk.bundled_packs.__module__ == "stalkrisk"
+
+
+def test_rule_packs_load_from_data_and_write_back_through_the_public_api() -> None:
+    assert {"RulePack", "bundled_packs", "default_rule_pack", "load_rule_pack"} <= set(
+        stalkrisk.__all__
+    )
+    for method in ("from_text", "with_parameters", "to_dict", "to_yaml"):
+        assert callable(getattr(stalkrisk.RulePack, method))
 
 
 def test_package_ships_the_typing_marker() -> None:

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from builders import BUNDLED_VIGNETTES, case, contact
 
 import stalkrisk
 from stalkrisk import _cli
+from stalkrisk._packschema import rulepack_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "docs" / "schema"
 VIGNETTES = BUNDLED_VIGNETTES
-TARGETS = [
-    ("--case", stalkrisk.Case, "case.schema.json"),
-    ("--assessment", stalkrisk.Assessment, "assessment.schema.json"),
-    ("--trajectory", stalkrisk.Trajectory, "trajectory.schema.json"),
+TARGETS: list[tuple[str, Callable[[], dict[str, Any]], str]] = [
+    ("--case", stalkrisk.Case.model_json_schema, "case.schema.json"),
+    ("--assessment", stalkrisk.Assessment.model_json_schema, "assessment.schema.json"),
+    ("--trajectory", stalkrisk.Trajectory.model_json_schema, "trajectory.schema.json"),
+    ("--rulepack", rulepack_schema, "rulepack.schema.json"),
 ]
 
 
@@ -37,10 +42,13 @@ def load(name: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("flag", "model", "name"), TARGETS, ids=["case", "assessment", "trajectory"]
+    ("flag", "schema", "name"), TARGETS, ids=["case", "assessment", "trajectory", "rulepack"]
 )
 def test_committed_schema_matches_the_model(
-    capsys: pytest.CaptureFixture[str], flag: str, model: Any, name: str
+    capsys: pytest.CaptureFixture[str],
+    flag: str,
+    schema: Callable[[], dict[str, Any]],
+    name: str,
 ) -> None:
     committed = (SCHEMAS / name).read_text(encoding="utf-8")
 
@@ -50,7 +58,7 @@ def test_committed_schema_matches_the_model(
         f"docs/schema/{name} is stale; regenerate it from the repository root with "
         f"`python -m stalkrisk schema {flag} > docs/schema/{name}`"
     )
-    assert json.loads(printed) == model.model_json_schema()
+    assert json.loads(printed) == schema()
 
 
 def test_schema_output_is_sorted_indented_and_ends_with_a_newline(
@@ -83,7 +91,7 @@ def test_case_and_assessment_together_is_a_usage_error(
 def validators() -> dict[str, Any]:
     jsonschema = pytest.importorskip("jsonschema")
     found = {}
-    for name in ("case.schema.json", "assessment.schema.json"):
+    for name in ("case.schema.json", "assessment.schema.json", "rulepack.schema.json"):
         schema = load(name)
         jsonschema.Draft202012Validator.check_schema(schema)
         found[name] = jsonschema.Draft202012Validator(schema)
@@ -132,3 +140,88 @@ def test_the_schemas_refuse_what_the_models_refuse(validators: dict[str, Any]) -
 
     assert len(errors(validators["case.schema.json"], bad_case)) == 2
     assert len(errors(validators["assessment.schema.json"], bad_assessment)) == 2
+
+
+# --- rule packs fit the rule-pack schema ---------------------------------------------
+
+
+def default_pack_document() -> dict[str, Any]:
+    return copy.deepcopy(stalkrisk.default_rule_pack().to_dict())
+
+
+@pytest.mark.parametrize("pack", stalkrisk.bundled_packs(), ids=lambda pack: pack.name)
+def test_every_bundled_pack_fits_the_rulepack_schema(
+    validators: dict[str, Any], pack: stalkrisk.RulePack
+) -> None:
+    written = yaml.safe_load(Path(pack.file).read_text(encoding="utf-8"))
+
+    assert errors(validators["rulepack.schema.json"], written) == []
+    assert errors(validators["rulepack.schema.json"], pack.to_dict()) == []
+
+
+def test_a_pack_with_changed_parameters_fits_the_rulepack_schema(
+    validators: dict[str, Any],
+) -> None:
+    changed = stalkrisk.default_rule_pack().with_parameters(pattern_min_span_days=21)
+
+    assert errors(validators["rulepack.schema.json"], changed.to_dict()) == []
+
+
+def _misspelt_field(document: dict[str, Any]) -> None:
+    document["rules"][0]["when"]["all"][1]["field"] = "span_day"  # rule element.pattern
+
+
+def _unknown_key(document: dict[str, Any]) -> None:
+    document["rules"][0]["rationel"] = "typo"
+
+
+def _two_effects(document: dict[str, Any]) -> None:
+    document["rules"][0]["then"]["level"] = "police"
+
+
+def _urgent_without_police(document: dict[str, Any]) -> None:
+    document["rules"][0]["then"] = {"element": "pattern", "urgent": True}
+
+
+def _day_past_its_limit(document: dict[str, Any]) -> None:
+    document["parameters"]["recent_days"]["value"] = 40_000
+
+
+def _behaviour_missing(document: dict[str, Any]) -> None:
+    document["behaviours"].pop()
+
+
+def _ladder_out_of_order(document: dict[str, Any]) -> None:
+    document["levels"].reverse()
+
+
+@pytest.mark.parametrize(
+    "defect",
+    [
+        _misspelt_field,
+        _unknown_key,
+        _two_effects,
+        _urgent_without_police,
+        _day_past_its_limit,
+        _behaviour_missing,
+        _ladder_out_of_order,
+    ],
+    ids=lambda defect: defect.__name__.strip("_"),
+)
+def test_the_rulepack_schema_refuses_what_the_loader_refuses(
+    validators: dict[str, Any], defect: Callable[[dict[str, Any]], None]
+) -> None:
+    document = default_pack_document()
+    defect(document)
+
+    assert errors(validators["rulepack.schema.json"], document) != []
+    with pytest.raises(stalkrisk.RulePackError):
+        stalkrisk.load_rule_pack(document)
+
+
+def test_the_rulepack_schema_knows_the_fields_of_each_fact() -> None:
+    schema = rulepack_schema()
+
+    episode = schema["$defs"]["EpisodeCondition"]["anyOf"][1]["properties"]["field"]["enum"]
+    assert "span_days" in episode
+    assert "relationship" not in episode

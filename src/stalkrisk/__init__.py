@@ -45,7 +45,7 @@ from ._examples import example_case
 from ._exceptions import CaseValidationError, EngineError, Problem, RulePackError, StalkriskError
 from ._ladder import Level
 from ._packmodel import RulePack
-from ._registry import default_rule_pack, load_rule_pack
+from ._registry import bundled_packs, default_rule_pack, load_rule_pack
 from ._trajectory import (
     ElementsReached,
     GradeDrop,
@@ -107,6 +107,7 @@ __all__ = [
     "assess",
     "assess_json",
     "assess_many",
+    "bundled_packs",
     "compare",
     "default_rule_pack",
     "example_case",

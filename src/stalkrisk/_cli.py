@@ -161,6 +161,11 @@ def _schema_text(model: type[BaseModel]) -> str:
 
 
 def _cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
+    if args.rulepack:
+        from ._packschema import rulepack_schema
+
+        out.write(json.dumps(rulepack_schema(), indent=2, sort_keys=True) + "\n")
+        return EXIT_OK
     model: type[BaseModel] = Case
     if args.assessment:
         model = Assessment
@@ -284,6 +289,9 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--case", action="store_true", help="the case input (the default)")
     which.add_argument("--assessment", action="store_true", help="the assessment output")
     which.add_argument("--trajectory", action="store_true", help="the trajectory output")
+    which.add_argument(
+        "--rulepack", action="store_true", help="a rule-pack document (rules/*.yaml)"
+    )
     p_schema.set_defaults(run=_cmd_schema)
 
     p_rules = commands.add_parser("rules", help="list the loaded rules with their rationale")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from ._case import Behaviour, Relationship
 from ._fields import FactKind, FieldSpec, fields_for
@@ -168,7 +168,11 @@ class ActionSpec:
 class RulePack:
     """A validated rule pack.  Create one with :func:`stalkrisk.load_rule_pack`.
 
-    Two packs are equal when their canonical content is (same ``sha256``).
+    Two packs are equal when their canonical content is (same ``sha256``).  ``file``
+    says where the pack came from: the file's path, ``"<text>"`` or a name hint for
+    text, ``"<mapping>"`` for data, and for :meth:`with_parameters` the original's
+    ``file`` followed by the changes.  :meth:`to_dict` and :meth:`to_yaml` give the
+    pack back as the document it was read from.
     """
 
     name: str
@@ -181,6 +185,64 @@ class RulePack:
     levels: tuple[LevelSpec, ...]
     rules: tuple[Rule, ...]
     actions: tuple[ActionSpec, ...]
+    # The validated document as compact JSON, in its own key order: text cannot be
+    # changed, so the pack stays the document its sha256 was computed from.
+    _document: str = field(default="", repr=False)
+
+    @classmethod
+    def from_text(cls, text: str, *, name_hint: str | None = None) -> RulePack:
+        """Load, validate and compile a rule pack given as YAML or JSON text.
+
+        ``name_hint``, such as ``"my-pack.yaml"``, names the text in problems and
+        becomes the pack's ``file`` (default ``"<text>"``).  The text is JSON if
+        ``name_hint`` ends in ``.json``, YAML if it ends in ``.yaml`` or ``.yml``,
+        and otherwise JSON exactly when it starts with ``{`` (after blanks).  The
+        validation, limits and safety floors are those of a file; every problem is
+        reported in one :class:`RulePackError`.
+        """
+        from ._registry import load_rule_pack_text
+
+        return load_rule_pack_text(text, name_hint=name_hint)
+
+    def with_parameters(self, **values: int | float) -> RulePack:
+        """A new pack, validated and compiled, with these parameters' values changed.
+
+        ``pack.with_parameters(pattern_min_span_days=21)`` changes the ``value``
+        of ``parameters.pattern_min_span_days`` in the pack's document and loads
+        that: rules citing the parameter (``{param: ...}``) and notes showing it
+        (``{name}``) follow, the new values are checked as in a file (a day
+        parameter at most 36,500, ...) and the pack gets its own ``sha256``, the
+        one a file with the same content would have.  Its ``file`` is this pack's
+        followed by the changes, such as ``"default.yaml with recent_days=14"``.
+        A name that is not a parameter of the pack raises :class:`RulePackError`
+        (type ``unknown_parameter``) with a "did you mean" suggestion.
+        """
+        if not values:
+            return self
+        from ._registry import load_with_parameters
+
+        return load_with_parameters(self, values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The pack as the document it was read from: plain data, a new copy each call.
+
+        Comments and layout are gone; keys keep their order.  Conditions keep
+        their parameter references (``{param: NAME}``) and notes their
+        placeholders (``{NAME}``).  ``load_rule_pack(pack.to_dict())`` gives an
+        equal pack (same ``sha256``).
+        """
+        if not self._document:
+            raise ValueError("this RulePack was not loaded by stalkrisk; it has no document")
+        document: dict[str, Any] = json.loads(self._document)
+        return document
+
+    def to_yaml(self) -> str:
+        """The pack as YAML text that :meth:`from_text` reads back to an equal pack.
+
+        The document of :meth:`to_dict`, keys in their order, comparisons on one
+        line each (``{field: span_days, gte: {param: pattern_min_span_days}}``).
+        """
+        return _dump_yaml(self.to_dict(), self.name)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, RulePack) and other.sha256 == self.sha256
@@ -229,3 +291,32 @@ def condition_shape(condition: Condition) -> tuple[int, int, int]:
         groups += nested
         terms = terms * paths if isinstance(condition, AllOf) else terms + paths
     return comparisons, groups, terms
+
+
+def _dump_yaml(document: Mapping[str, Any], name: str) -> str:
+    # YAML is imported here, not at module level: `import stalkrisk` stays fast.
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True  # the loader refuses aliases (docs/rules.md, "Safe YAML")
+
+    def mapping(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.MappingNode:
+        return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=_inline(data))
+
+    Dumper.add_representer(dict, mapping)
+    header = f"# Rule pack {name} (stalkrisk); the format is described in docs/rules.md.\n"
+    body = yaml.dump(
+        document, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=88, indent=2
+    )
+    return header + body
+
+
+def _inline(data: Mapping[str, Any]) -> bool:
+    """Whether a mapping is a comparison or a parameter reference, written on one line."""
+    if not ("field" in data or list(data) == ["param"]):
+        return False
+    return all(
+        not isinstance(value, dict | list) or (isinstance(value, dict) and list(value) == ["param"])
+        for value in data.values()
+    )

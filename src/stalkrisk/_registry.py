@@ -10,10 +10,13 @@ compiled (and its safety floors checked) again if it is used later.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from ._assessment import Assessment
 from ._case import Case
@@ -22,10 +25,26 @@ from ._engine import release_ruleset
 from ._evaluate import evaluate
 from ._exceptions import EngineError, RulePackError
 from ._packmodel import RulePack
-from ._rulepack import parse_rule_pack
+from ._rulepack import (
+    MAPPING_SOURCE,
+    TEXT_SOURCE,
+    parse_rule_pack,
+    parse_rule_pack_document,
+    parse_rule_pack_text,
+    parse_with_parameters,
+)
 from ._safety import check_floors
 
-__all__ = ["CACHE_COMPARISONS", "CACHE_SIZE", "compiled", "default_rule_pack", "load_rule_pack"]
+__all__ = [
+    "CACHE_COMPARISONS",
+    "CACHE_SIZE",
+    "bundled_packs",
+    "compiled",
+    "default_rule_pack",
+    "load_rule_pack",
+    "load_rule_pack_text",
+    "load_with_parameters",
+]
 
 CACHE_SIZE = 32
 """Custom packs kept compiled (the bundled one costs about 0.5 MB)."""
@@ -38,6 +57,7 @@ _LOCK = threading.Lock()
 _PINNED: dict[str, CompiledPack] = {}
 _RECENT: OrderedDict[str, CompiledPack] = OrderedDict()
 _DEFAULT: list[RulePack] = []
+_BUNDLED: list[tuple[RulePack, ...]] = []
 
 
 def _default_path() -> tuple[Path, str]:
@@ -110,27 +130,87 @@ def _register(pack: RulePack, *, pin: bool = False) -> CompiledPack:
         return known
 
 
-def load_rule_pack(path: str | Path) -> RulePack:
-    """Load, validate and compile a rule pack from a YAML or JSON file.
+def load_rule_pack(source: str | os.PathLike[str] | Mapping[str, Any]) -> RulePack:
+    """Load, validate and compile a rule pack from a file, from text or from data.
 
-    Raises one :class:`RulePackError` listing every problem found (its
-    ``problems``, each with file, rule id, field, a stable ``type`` code and a
-    ``suggestion``), including a pack past a limit (docs/rules.md, "Limits") and
-    a broken safety floor; nothing else escapes.  Loading the same content
-    twice returns the already compiled pack while it is cached.
+    ``source`` is one of:
+
+    - a path (``str`` or ``pathlib.Path``) to a YAML or JSON file (JSON if the name
+      ends in ``.json``);
+    - a mapping: the parsed document, such as a ``dict`` from ``yaml.safe_load`` or
+      from :meth:`RulePack.to_dict`; problems name it ``"<mapping>"``;
+    - YAML or JSON text: a ``str`` that holds a line break or starts with ``{``
+      (after blanks); problems name it ``"<text>"``.  Any other ``str`` is a path,
+      so give one-line text to :meth:`RulePack.from_text`, which also takes a name.
+
+    Every way is validated alike: one :class:`RulePackError` lists every problem
+    found (its ``problems``, each with file, rule id, field, a stable ``type`` code
+    and a ``suggestion``), including a pack past a limit (docs/rules.md, "Limits")
+    and a broken safety floor; nothing else escapes.  Loading the same content
+    twice returns the already compiled pack while it is cached (with the ``file``
+    of the first load).
     """
-    return _register(parse_rule_pack(Path(path))).pack
+    if isinstance(source, Mapping):
+        return _register(parse_rule_pack_document(source, file=MAPPING_SOURCE)).pack
+    if isinstance(source, str) and _is_text(source):
+        return load_rule_pack_text(source)
+    if isinstance(source, str | os.PathLike):
+        return _register(parse_rule_pack(Path(source))).pack
+    wrong = type(source).__name__
+    raise TypeError(f"source must be a path, a mapping or YAML/JSON text, got {wrong}")
+
+
+def _is_text(source: str) -> bool:
+    """Whether a ``str`` given to :func:`load_rule_pack` is the pack's text, not a path."""
+    return "\n" in source or source.lstrip().startswith("{")
+
+
+def load_rule_pack_text(text: str, *, name_hint: str | None = None) -> RulePack:
+    """:meth:`RulePack.from_text`: the pack in YAML or JSON ``text``, compiled."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    return _register(parse_rule_pack_text(text, name_hint=name_hint or TEXT_SOURCE)).pack
+
+
+def load_with_parameters(pack: RulePack, values: Mapping[str, Any]) -> RulePack:
+    """:meth:`RulePack.with_parameters`: ``pack`` with those parameters changed, compiled."""
+    return _register(parse_with_parameters(pack, values)).pack
 
 
 def default_rule_pack() -> RulePack:
-    """The bundled rule pack (``rules/default.yaml``), loaded on first use."""
+    """The bundled rule pack (``rules/default.yaml``), loaded on first use.
+
+    Its ``file`` is the absolute path of the file it was read from.
+    """
     if not _DEFAULT:
-        path, display = _default_path()
-        pack = _register(parse_rule_pack(path, display_name=display), pin=True).pack
+        path, _ = _default_path()
+        pack = _register(parse_rule_pack(path, display_name=str(path.resolve())), pin=True).pack
         with _LOCK:
             if not _DEFAULT:
                 _DEFAULT.append(pack)
     return _DEFAULT[0]
+
+
+def bundled_packs() -> tuple[RulePack, ...]:
+    """Every rule pack shipped with stalkrisk: the default first, then by file name.
+
+    These are the ``*.yaml`` files of the bundled rules folder (``rules/`` in a
+    source checkout, ``stalkrisk/_rules/`` in an installed wheel), each loaded,
+    validated and compiled once and kept compiled.  Each pack's ``file`` is the
+    absolute path of its file.
+    """
+    if not _BUNDLED:
+        default = default_rule_pack()
+        folder = _default_path()[0].resolve().parent
+        others = sorted(path for path in folder.glob("*.yaml") if path.name != _DEFAULT_FILE)
+        packs = (
+            default,
+            *(_register(parse_rule_pack(path), pin=True).pack for path in others),
+        )
+        with _LOCK:
+            if not _BUNDLED:
+                _BUNDLED.append(packs)
+    return _BUNDLED[0]
 
 
 def compiled(pack: RulePack) -> CompiledPack:

@@ -51,7 +51,19 @@ from ._packmodel import (
 )
 from ._suggest import closest, did_you_mean
 
-__all__ = ["parse_rule_pack"]
+__all__ = [
+    "MAPPING_SOURCE",
+    "TEXT_SOURCE",
+    "parse_rule_pack",
+    "parse_rule_pack_document",
+    "parse_rule_pack_text",
+    "parse_with_parameters",
+]
+
+TEXT_SOURCE = "<text>"
+"""The ``file`` of a pack given as text without a ``name_hint``."""
+MAPPING_SOURCE = "<mapping>"
+"""The ``file`` of a pack given as a mapping."""
 
 REQUIRED_PARAMETERS = (
     "pattern_min_distinct_behaviours",
@@ -919,7 +931,7 @@ def _depth(document: Any) -> int:
     return deepest
 
 
-def _read_text(path: Path, reader: _Reader) -> str:
+def _read_file(path: Path, reader: _Reader) -> str:
     try:
         with path.open("rb") as stream:
             size = os.fstat(stream.fileno()).st_size
@@ -945,17 +957,41 @@ def _read_text(path: Path, reader: _Reader) -> str:
         reader.stop("", "the file is not UTF-8 text", "unreadable")
 
 
-def _read_document(path: Path, reader: _Reader) -> Any:
-    """The file's data; a problem here stops loading, as nothing else can be checked."""
+def _check_text(text: str, reader: _Reader) -> None:
+    """Text given directly keeps the file size limit, counted in UTF-8 bytes."""
+    if not isinstance(text, str):
+        reader.stop("", f"expected YAML or JSON text, got {_type_name(text)}", "wrong_type")
+    if len(text) > MAX_FILE_BYTES:  # each character is a byte or more: it is never encoded
+        _over_text_size(reader, f"{len(text):,} bytes or more")
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        reader.stop("", "the text is not valid Unicode (it holds a lone surrogate)", "unreadable")
+    if size > MAX_FILE_BYTES:
+        _over_text_size(reader, f"{size:,} bytes")
+
+
+def _over_text_size(reader: _Reader, size: str) -> NoReturn:
+    reader.limits.append(
+        reader.limit(
+            "",
+            f"the text holds {size}; a pack may hold at most {MAX_FILE_BYTES:,}",
+            "max_file_bytes",
+        )
+    )
+    raise _Stop
+
+
+def _decode(text: str, reader: _Reader, *, as_json: bool) -> Any:
+    """The data in ``text``; a problem here stops loading, as nothing else can be checked."""
     # YAML is imported here, not at module level: `import stalkrisk` stays fast.
     import yaml
 
     from ._yaml import TooDeep, load_yaml
 
-    text = _read_text(path, reader)
     too_deep = f"values nest more than {MAX_DOCUMENT_DEPTH} levels deep"
     try:
-        if path.suffix != ".json":
+        if not as_json:
             return load_yaml(text, max_depth=MAX_DOCUMENT_DEPTH)  # it counts the depth itself
         document = json.loads(text, object_pairs_hook=_unique_json_object)
     except RecursionError:  # JSON nests deeper than the reader's C stack allows
@@ -989,17 +1025,135 @@ def _read_document(path: Path, reader: _Reader) -> Any:
     return document
 
 
-def parse_rule_pack(path: Path, *, display_name: str | None = None) -> RulePack:
-    """Read and validate a rule pack file; no engine is involved.
+def _plain_copy(document: Any, reader: _Reader) -> dict[str, Any]:
+    """A copy of ``document`` as plain data, checked as a file's data is when it is read.
 
-    Raises one :class:`RulePackError` listing every problem found, including a
-    value or a size that Python itself cannot handle.  Problems in the pack's
-    structure come first; the limits are checked only once the structure is
-    valid, and a file that cannot be read as data stops at that.
+    Any mapping becomes a dict, a tuple a list, and text, numbers and booleans of a
+    subclass (an enum member) their plain value.  A key that is not text and a value
+    that YAML or JSON data cannot hold (a date, a set, an object) are recorded, and
+    loading stops after the walk, as at a file that is not plain data.  The walk does
+    not recurse and stops past the depth and size limits, so a deep, self-referencing
+    or widely shared document exhausts neither the stack nor the memory.
     """
-    reader = _Reader(display_name or str(path))
+    if not isinstance(document, Mapping):
+        reader.stop("", f"expected a mapping, got {_type_name(document)}", "wrong_type")
+    top: dict[str, Any] = {}
+    pending: list[_Pending] = [(document, top, "", 1)]
+    size = 2  # a lower bound of the bytes as compact JSON, so that the walk ends early
+    while pending and size <= MAX_FILE_BYTES:
+        raw, copy, path, depth = pending.pop()
+        size += len(raw)  # every entry takes a byte or more
+        if size > MAX_FILE_BYTES:
+            break
+        entries = _entries(raw, copy, path, reader)
+        if entries and depth >= MAX_DOCUMENT_DEPTH:
+            too_deep = f"values nest more than {MAX_DOCUMENT_DEPTH} levels deep"
+            reader.limits.append(reader.limit(path, too_deep, "max_document_depth"))
+            raise _Stop
+        for key, value, at in entries:
+            valid, item, weight = _plain_item(value, at, reader)
+            if not valid:
+                continue
+            size += weight
+            if isinstance(item, dict | list):
+                pending.append((value, item, at, depth + 1))
+            if isinstance(copy, dict):
+                copy[str(key)] = item
+                size += len(str(key)) + 3
+            else:
+                copy.append(item)
+    if size > MAX_FILE_BYTES:
+        _over_size(reader, f"more than {MAX_FILE_BYTES:,}")
+    if reader.problems:
+        raise _Stop
+    size = len(_compact_json(top).encode("utf-8"))
+    if size > MAX_FILE_BYTES:
+        _over_size(reader, f"{size:,}")
+    return top
+
+
+_Pending: TypeAlias = tuple[Any, "dict[str, Any] | list[Any]", str, int]
+_PLAIN = "a mapping, a list, text, a number, true, false or null"
+
+
+def _entries(
+    raw: Any, copy: dict[str, Any] | list[Any], path: str, reader: _Reader
+) -> list[tuple[str | None, Any, str]]:
+    """``(key, value, path)`` of each entry of a mapping (keys that are not text recorded)."""
+    if isinstance(copy, list):
+        return [(None, value, f"{path}[{index}]") for index, value in enumerate(raw)]
+    entries: list[tuple[str | None, Any, str]] = []
+    for key, value in raw.items():
+        if isinstance(key, str) and _is_unicode(key):
+            entries.append((str.__str__(key), value, _join(path, key)))
+        else:
+            shown = repr(key) if len(repr(key)) <= 40 else f"of type {_type_name(key)}"
+            reader.note(path, f"key {shown} is not text", "wrong_type")
+    return entries
+
+
+def _plain_item(value: Any, path: str, reader: _Reader) -> tuple[bool, Any, int]:
+    """Whether ``value`` is plain data (if not, it is recorded), its plain form and bytes.
+
+    A mapping or a list becomes an empty dict or list for the caller to fill; the
+    bytes are a lower bound of its size as compact JSON.
+    """
+    if value is None or isinstance(value, bool):
+        return True, value, 1
+    if isinstance(value, float):
+        return True, float(value), 1
+    if isinstance(value, int):
+        try:
+            digits = len(repr(int(value)))
+        except ValueError:  # Python writes integers of at most 4,300 digits
+            reader.note(path, "a number has too many digits to be read", "bad_value")
+            return False, None, 0
+        return True, int(value), digits
+    if isinstance(value, str):
+        if not _is_unicode(value):
+            reader.note(path, "not valid Unicode text (it holds a lone surrogate)", "bad_value")
+            return False, None, 0
+        return True, str.__str__(value), len(value) + 2
+    if isinstance(value, Mapping):
+        return True, {}, 2
+    if isinstance(value, list | tuple):
+        return True, [], 2
+    reader.note(path, f"expected plain data ({_PLAIN}), got {_type_name(value)}", "wrong_type")
+    return False, None, 0
+
+
+def _over_size(reader: _Reader, size: str) -> NoReturn:
+    reader.limits.append(
+        reader.limit(
+            "",
+            f"the document holds {size} bytes as compact JSON; "
+            f"a pack may hold at most {MAX_FILE_BYTES:,}",
+            "max_file_bytes",
+        )
+    )
+    raise _Stop
+
+
+def _is_unicode(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8 (it holds no lone surrogate)."""
+    if text.isascii():
+        return True
     try:
-        return _parse(path, reader)
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _compact_json(document: Any) -> str:
+    """The document as JSON in its own key order, as a pack keeps it for ``to_dict``."""
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+
+
+def _load(reader: _Reader, read: Callable[[], Any]) -> RulePack:
+    """The pack in the document ``read`` returns, or one RulePackError with every problem."""
+    try:
+        return _parse(read(), reader)
     except (_Skip, _Stop):
         pass
     except (RecursionError, ValueError, OverflowError, MemoryError) as error:
@@ -1016,8 +1170,94 @@ def parse_rule_pack(path: Path, *, display_name: str | None = None) -> RulePack:
     raise RulePackError.from_problems(problems[:MAX_RULE_PACK_PROBLEMS]) from None
 
 
-def _parse(path: Path, reader: _Reader) -> RulePack:
-    document = _read_document(path, reader)
+def parse_rule_pack(path: Path, *, display_name: str | None = None) -> RulePack:
+    """Read and validate a rule pack file (JSON if it ends in ``.json``, else YAML).
+
+    No engine is involved.  Raises one :class:`RulePackError` listing every problem
+    found, including a value or a size that Python itself cannot handle.  Problems in
+    the pack's structure come first; the limits are checked only once the structure
+    is valid, and a file that cannot be read as data stops at that.
+    """
+    reader = _Reader(display_name or str(path))
+    return _load(reader, lambda: _decode(_read_file(path, reader), reader, as_json=_is_json(path)))
+
+
+def _is_json(path: Path) -> bool:
+    return path.suffix == ".json"
+
+
+def parse_rule_pack_text(text: str, *, name_hint: str | None = None) -> RulePack:
+    """Validate a rule pack given as YAML or JSON text, as :func:`parse_rule_pack` does.
+
+    ``name_hint`` (default ``"<text>"``) names the text in problems and is the pack's
+    ``file``.  The text is JSON if ``name_hint`` ends in ``.json``, YAML if it ends in
+    ``.yaml`` or ``.yml``, and otherwise JSON exactly when its first character that is
+    not blank is ``{``.  It keeps the file size limit, counted in UTF-8 bytes.
+    """
+    reader = _Reader(name_hint or TEXT_SOURCE)
+
+    def read() -> Any:
+        _check_text(text, reader)
+        suffix = Path(name_hint).suffix if name_hint else ""
+        if suffix in (".json", ".yaml", ".yml"):
+            as_json = suffix == ".json"
+        else:
+            as_json = text.lstrip().startswith("{")
+        return _decode(text, reader, as_json=as_json)
+
+    return _load(reader, read)
+
+
+def parse_rule_pack_document(
+    document: Mapping[str, Any], *, file: str = MAPPING_SOURCE
+) -> RulePack:
+    """Validate a rule pack given as data (a parsed YAML or JSON document).
+
+    ``file`` (default ``"<mapping>"``) names the document in problems and is the
+    pack's ``file``.  The document is copied first (see :func:`_plain_copy`), so
+    changing it later does not change the pack.  It keeps the depth limit, and the
+    file size limit counted on the document written as compact JSON.
+    """
+    reader = _Reader(file)
+    return _load(reader, lambda: _plain_copy(document, reader))
+
+
+def parse_with_parameters(pack: RulePack, values: Mapping[str, Any]) -> RulePack:
+    """``pack`` with the ``value`` of the named parameters changed, validated again.
+
+    Its ``file`` is the original's followed by the changes, such as
+    ``rules/default.yaml with recent_days=14``; problems name it.  A name that is
+    not a parameter of the pack is refused with a "did you mean" suggestion.
+    """
+    unknown = [name for name in values if name not in pack.parameters]
+    if unknown:
+        problems = []
+        for name in unknown:
+            hint = did_you_mean(name, pack.parameters)
+            problems.append(
+                RulePackProblem(
+                    pack.file,
+                    None,
+                    f"parameters.{name}",
+                    _with(f"the pack has no parameter {name!r}", hint),
+                    "unknown_parameter",
+                    hint,
+                )
+            )
+        raise RulePackError.from_problems(problems[:MAX_RULE_PACK_PROBLEMS])
+    document = pack.to_dict()
+    for name, value in values.items():
+        document["parameters"][name]["value"] = value
+    changes = ", ".join(f"{name}={_shown_value(value)}" for name, value in values.items())
+    return parse_rule_pack_document(document, file=f"{pack.file} with {changes}")
+
+
+def _shown_value(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 40 else f"<{_type_name(value)}>"
+
+
+def _parse(document: Any, reader: _Reader) -> RulePack:
     if document is None:
         reader.stop("", "the rule pack is empty", "wrong_type")
     if not isinstance(document, dict):
@@ -1058,6 +1298,7 @@ def _parse(path: Path, reader: _Reader) -> RulePack:
         levels=levels,
         rules=rules,
         actions=actions,
+        _document=_compact_json(document),
     )
 
 
