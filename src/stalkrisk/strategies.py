@@ -423,7 +423,7 @@ def _case(
         ),
         boundaries=(
             draw(_boundaries(assessed_at=moment, span_seconds=span_seconds))
-            if with_boundaries and profile != _QUIET
+            if with_boundaries and profile not in (_QUIET, _BOUNDARY)
             else Boundaries()
         ),
         contacts=tuple(found),
