@@ -59,7 +59,7 @@ from ._trajectory import (
     trajectory,
 )
 from ._version import __version__
-from .batch import assess_many
+from .batch import CaseError, assess_iter, assess_many
 
 __all__ = [
     "Action",
@@ -69,6 +69,7 @@ __all__ = [
     "Boundaries",
     "BoundaryWarning",
     "Case",
+    "CaseError",
     "CaseValidationError",
     "Channel",
     "ClientHistory",
@@ -105,6 +106,7 @@ __all__ = [
     "TrajectorySummary",
     "__version__",
     "assess",
+    "assess_iter",
     "assess_json",
     "assess_many",
     "bundled_packs",

@@ -54,17 +54,29 @@ class Problem:
 
 
 class CaseValidationError(StalkriskError, ValueError):
-    """The case does not validate; ``problems`` lists each one with its JSON path."""
+    """The case does not validate; ``problems`` lists each one with its JSON path.
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    ``index`` is the case's position in the input of a batch (``assess_many``,
+    ``assess_iter``), or None for a single case.
+    """
+
+    def __init__(self, problems: Sequence[Problem], *, index: int | None = None) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
+        self.index = index
         count = len(self.problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"invalid case: {count} problem{'s' if count != 1 else ''}\n{lines}")
+        where = "" if index is None else f" at index {index} of the input"
+        super().__init__(
+            f"invalid case{where}: {count} problem{'s' if count != 1 else ''}\n{lines}"
+        )
 
-    def __reduce__(self) -> tuple[type[CaseValidationError], tuple[tuple[Problem, ...]]]:
+    def __reduce__(self) -> tuple[Any, ...]:
         # Survives pickling, so batch workers can hand it back to the caller.
-        return (type(self), (self.problems,))
+        return (_case_validation_error, (self.problems, self.index))
+
+
+def _case_validation_error(problems: tuple[Problem, ...], index: int | None) -> CaseValidationError:
+    return CaseValidationError(problems, index=index)
 
 
 RULE_PACK_PROBLEM_TYPES: Mapping[str, str] = MappingProxyType(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import _thread
 import contextlib
 import os
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -106,7 +107,9 @@ def shielded(work: Callable[[], T], *, on_interrupt: Callable[[], None] | None =
     flag) so that long work can stop early.  From any other thread the work
     runs in place.  The work's own exception, if it raises one, is raised here.
     """
-    if threading.current_thread() is not threading.main_thread():
+    # While the interpreter shuts down its daemon threads are frozen, so the work
+    # runs in place (a stream left open at exit is closed then).
+    if threading.current_thread() is not threading.main_thread() or sys.is_finalizing():
         return work()
     job = _Job(work)
     _WORKER.submit(job)

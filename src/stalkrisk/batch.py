@@ -14,7 +14,17 @@ costs about half a second); :func:`stop_workers` ends them, and they end with
 the interpreter anyway.  Results come back in input order
 and equal what :func:`stalkrisk.assess` returns (times with a named zone come
 back with its fixed UTC offset: the same instant).  The first invalid case
-raises its :class:`CaseValidationError` in the caller.
+raises its :class:`CaseValidationError` in the caller, naming the case's
+position in the input.
+
+:func:`assess_iter` is the same, streamed: it reads the input lazily, keeps a
+bounded number of chunks in flight and yields each result in input order, so
+an input far larger than memory can be assessed and summarised chunk by chunk.
+With ``errors="collect"`` an invalid case comes back in place as a
+:class:`CaseError` instead of stopping the run.  :func:`assess_many` is
+``list(assess_iter(...))``.  Scripts that start workers need the
+``if __name__ == "__main__":`` guard of docs/batch.md (``spawn`` re-imports the
+main module in every worker).
 
 Cases travel to the workers as JSON text.  What comes back is, for each case,
 only what the engine found (fired rules, evidence, elements, threshold) as one
@@ -31,9 +41,11 @@ import gc
 import json
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from ._api import assess
 from ._assessment import Assessment
@@ -42,7 +54,7 @@ from ._collector import collector_paused
 from ._compiled import CompiledPack
 from ._engine import run
 from ._evaluate import Findings, assessment, findings
-from ._exceptions import CaseValidationError
+from ._exceptions import CaseValidationError, Problem
 from ._packmodel import RulePack
 from ._registry import compiled, default_rule_pack
 from ._shield import shielded
@@ -52,10 +64,34 @@ if TYPE_CHECKING:
 
     import pandas
 
-__all__ = ["assess_many", "stop_workers", "summary"]
+__all__ = ["CaseError", "assess_iter", "assess_many", "stop_workers", "summary"]
 
 CaseInput = Case | Mapping[str, Any] | str | bytes
+T = TypeVar("T")
 _MAX_CHUNK = 1_000
+_STREAM_CHUNK = 64
+Errors = Literal["raise", "collect"]
+
+
+@dataclass(frozen=True)
+class CaseError:
+    """An invalid case in the results of ``assess_iter(..., errors="collect")``.
+
+    ``index`` is the case's position in the input; ``problems`` are those
+    :class:`CaseValidationError` lists (paths, type codes and messages, never
+    the case's text).
+    """
+
+    index: int
+    problems: tuple[Problem, ...]
+
+
+def _located(error: CaseValidationError, index: int) -> CaseValidationError:
+    """``error`` again, saying which case of the input it is about."""
+    located = CaseValidationError(error.problems, index=index)
+    located.__cause__ = error.__cause__
+    return located
+
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
@@ -95,8 +131,14 @@ def stop_workers() -> None:
 atexit.register(stop_workers)
 
 
-def _assess_chunk(chunk: list[str | bytes | CaseValidationError], pack: RulePack) -> str:
-    """In a worker: the JSON array of the findings for every case of the chunk."""
+def _assess_chunk(
+    chunk: list[str | bytes | CaseValidationError], pack: RulePack, collect: bool = False
+) -> str:
+    """In a worker: the JSON array of the findings for every case of the chunk.
+
+    With ``collect``, an invalid case is its list of problems (``{"problems": [...]}``)
+    in place; otherwise the first one is raised with its position in the chunk.
+    """
     # The worker process runs nothing but this, and a chunk makes no reference
     # cycles worth collecting: pausing the cyclic collector spares it from
     # re-scanning the chunk's objects on every allocation burst.
@@ -106,12 +148,17 @@ def _assess_chunk(chunk: list[str | bytes | CaseValidationError], pack: RulePack
         # floors) once, and never parses the pack file itself.
         compiled_pack = compiled(pack)
 
-        def chunk_findings() -> list[Findings]:
-            results = []
-            for case in chunk:
-                if isinstance(case, CaseValidationError):
-                    raise case
-                results.append(findings(parse_case(case), compiled_pack))
+        def chunk_findings() -> list[Findings | dict[str, Any]]:
+            results: list[Findings | dict[str, Any]] = []
+            for position, case in enumerate(chunk):
+                try:
+                    if isinstance(case, CaseValidationError):
+                        raise case
+                    results.append(findings(parse_case(case), compiled_pack))
+                except CaseValidationError as error:
+                    if not collect:
+                        raise _located(error, position) from None
+                    results.append({"problems": [vars(p) for p in error.problems]})
             return results
 
         # One hand-over to the engine thread for the whole chunk, not one per case:
@@ -147,12 +194,119 @@ def _batches(items: Iterable[CaseInput], size: int) -> Iterator[list[CaseInput]]
         yield batch
 
 
-def _progress(results: Iterator[Assessment], total: int | None) -> Iterator[Assessment]:
+def _progress(results: Iterator[T], total: int | None) -> Iterator[T]:
     try:
         from tqdm.auto import tqdm
     except ImportError:
         raise ImportError("progress=True needs tqdm: pip install 'stalkrisk[batch]'") from None
     return iter(tqdm(results, total=total, unit="case"))
+
+
+def _check_options(workers: int | None, chunk_size: int | None, errors: str) -> None:
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers={workers!r} must be at least 1 (or None for every core)")
+    if chunk_size is not None and chunk_size < 1:
+        raise ValueError(f"chunk_size={chunk_size!r} must be at least 1")
+    if errors not in ("raise", "collect"):
+        raise ValueError(f"errors={errors!r} must be 'raise' or 'collect'")
+
+
+@overload
+def assess_iter(
+    cases: Iterable[CaseInput],
+    *,
+    workers: int | None = ...,
+    rule_pack: RulePack | None = ...,
+    chunk_size: int | None = ...,
+    in_flight: int | None = ...,
+    errors: Literal["raise"] = ...,
+) -> Iterator[Assessment]: ...
+
+
+@overload
+def assess_iter(
+    cases: Iterable[CaseInput],
+    *,
+    workers: int | None = ...,
+    rule_pack: RulePack | None = ...,
+    chunk_size: int | None = ...,
+    in_flight: int | None = ...,
+    errors: Literal["collect"],
+) -> Iterator[Assessment | CaseError]: ...
+
+
+def assess_iter(
+    cases: Iterable[CaseInput],
+    *,
+    workers: int | None = None,
+    rule_pack: RulePack | None = None,
+    chunk_size: int | None = None,
+    in_flight: int | None = None,
+    errors: Errors = "raise",
+) -> Iterator[Assessment] | Iterator[Assessment | CaseError]:
+    """Assess every case, lazily and in order, across ``workers`` processes.
+
+    The input is read as results are taken: at most ``in_flight`` chunks of
+    ``chunk_size`` cases (default 64) are read ahead of the result being
+    yielded (default: two per worker), so memory stays bounded however long
+    the input.  ``workers=None`` uses every core; ``workers=1`` assesses in
+    this process, one case at a time.
+
+    ``errors="raise"`` (the default) raises the first invalid case's
+    :class:`CaseValidationError`, whose ``index`` (and message) gives the
+    case's position in the input; ``errors="collect"`` yields a
+    :class:`CaseError` in its place and goes on.  Options are checked when the
+    iterator is made, before any case is read.
+    """
+    _check_options(workers, chunk_size, errors)
+    if in_flight is not None and in_flight < 1:
+        raise ValueError(f"in_flight={in_flight!r} must be at least 1")
+    count = workers or os.cpu_count() or 1
+    collect = errors == "collect"
+    if count == 1:
+        return _in_process(cases, rule_pack, collect)
+    size = chunk_size or _STREAM_CHUNK
+    return _streamed(count, _batches(cases, size), rule_pack, in_flight or 2 * count, collect)
+
+
+def _in_process(
+    cases: Iterable[CaseInput], rule_pack: RulePack | None, collect: bool
+) -> Iterator[Assessment | CaseError]:
+    for index, case in enumerate(cases):
+        try:
+            yield assess(case, rule_pack=rule_pack)
+        except CaseValidationError as error:
+            if not collect:
+                raise _located(error, index) from None
+            yield CaseError(index=index, problems=error.problems)
+
+
+def _streamed(
+    count: int,
+    batches: Iterator[list[CaseInput]],
+    rule_pack: RulePack | None,
+    in_flight: int,
+    collect: bool,
+) -> Iterator[Assessment | CaseError]:
+    compiled_pack = compiled(rule_pack or default_rule_pack())
+    # Paused only while this process builds a chunk's results (see assess_many):
+    # never across a yield, where the caller's own code runs.
+    for start, found in _in_pool(count, batches, compiled_pack, in_flight, collect):
+
+        def build(start: int = start, found: list[Any] = found) -> list[Assessment | CaseError]:
+            return [
+                CaseError(index=start + position,
+                          problems=tuple(Problem(**p) for p in item["problems"]))
+                if "problems" in item
+                else assessment(compiled_pack, item)
+                for position, item in enumerate(found)
+            ]  # fmt: skip
+
+        # Shielded: pydantic would turn an interrupt raised while it validates
+        # (it calls the enums' Python code) into its own error.
+        with collector_paused():
+            results = shielded(build)
+        yield from results
 
 
 def assess_many(
@@ -162,126 +316,163 @@ def assess_many(
     rule_pack: RulePack | None = None,
     chunk_size: int | None = None,
     progress: bool = False,
-) -> list[Assessment]:
-    """Assess every case, in order, across ``workers`` processes.
+    errors: Errors = "raise",
+) -> list[Any]:
+    """Assess every case, in order, across ``workers`` processes: ``list(assess_iter(...))``.
 
     ``workers=None`` uses every core; ``workers=1`` assesses in this process
     without a pool.  ``chunk_size`` cases travel to a worker together (by
-    default about four chunks per worker, at most 1,000 cases).
-    ``progress=True`` shows a tqdm bar.  If a worker process dies, the call
-    raises ``BrokenProcessPool`` and the next call starts fresh workers.
+    default about four chunks per worker, at most 1,000 cases, for an input of
+    known length).  ``progress=True`` shows a tqdm bar.  ``errors`` is as in
+    :func:`assess_iter`.  If a worker process dies, the call raises
+    ``BrokenProcessPool`` and the next call starts fresh workers.
 
     With a pool, this process's cyclic garbage collector is paused while the
     results are built and restored to its previous state afterwards.
     """
-    if workers is not None and workers < 1:
-        raise ValueError(f"workers={workers!r} must be at least 1 (or None for every core)")
-    if chunk_size is not None and chunk_size < 1:
-        raise ValueError(f"chunk_size={chunk_size!r} must be at least 1")
+    _check_options(workers, chunk_size, errors)
     count = workers or os.cpu_count() or 1
     total = len(cases) if isinstance(cases, Sequence) else None
     size = chunk_size or (min(_MAX_CHUNK, max(1, total // (count * 4))) if total else 64)
-
-    if count == 1:
-        flat: Iterator[Assessment] = (assess(case, rule_pack=rule_pack) for case in cases)
-        return list(_progress(flat, total) if progress else flat)
-
-    compiled_pack = compiled(rule_pack or default_rule_pack())
-    with collector_paused():
-        return _in_pool(count, _batches(cases, size), compiled_pack, total, progress)
+    # Every chunk may be in flight at once: the whole result is kept anyway.
+    flat = assess_iter(
+        cases,
+        workers=workers,
+        rule_pack=rule_pack,
+        chunk_size=size,
+        in_flight=None if total is None else max(1, -(-total // size)),
+        errors=errors,
+    )
+    if count > 1:
+        with collector_paused():
+            return list(_progress(flat, total) if progress else flat)
+    return list(_progress(flat, total) if progress else flat)
 
 
 def _in_pool(
     count: int,
     batches: Iterator[list[CaseInput]],
     compiled_pack: CompiledPack,
-    total: int | None,
-    progress: bool,
-) -> list[Assessment]:
-    """Send each chunk to the pool as it is read, then wait for the results.
+    in_flight: int,
+    collect: bool,
+) -> Iterator[tuple[int, list[Any]]]:
+    """Each chunk's findings with the input position of its first case, in order.
 
-    The caller's iterable is read in the caller's thread.  Everything else runs
-    on the engine thread (``shielded``): encoding ``Case`` models, where pydantic
-    would turn an interrupt into its own error, and every call into the pool,
-    whose locks an interrupt landing just after an acquire would leave held,
-    sticking the kept pool for good.  An interrupt cancels the chunks not yet
-    started and is then raised unchanged.  (The engine thread is free for this:
-    its only other client, the main thread, is busy here; other threads run
-    engine work in place.)
+    At most ``in_flight`` chunks are submitted and not yet taken.  The caller's
+    iterable is read in the caller's thread.  Everything else runs on the engine
+    thread (``shielded``): encoding ``Case`` models, where pydantic would turn an
+    interrupt into its own error, and every call into the pool, whose locks an
+    interrupt landing just after an acquire would leave held, sticking the kept
+    pool for good.  An interrupt while waiting is raised unchanged once the wait
+    stops (within 0.1 s); leaving early in any way cancels the chunks not yet
+    started.  (The engine thread is free for this: its only other client, the
+    main thread, is busy here; other threads run engine work in place.)
     """
     from concurrent.futures import Future
     from concurrent.futures.process import BrokenProcessPool
 
     pool = shielded(lambda: _pool(count))
-    futures: list[Future[str]] = []
+    pending: deque[tuple[int, Future[str]]] = deque()
     cancelled = [False]
 
-    def submitter(batch: list[CaseInput]) -> Callable[[], None]:
-        def submit() -> None:
+    def submitter(batch: list[CaseInput]) -> Callable[[], Future[str]]:
+        def submit() -> Future[str]:
             chunk = [_sendable(item) for item in batch]
-            futures.append(pool.submit(_assess_chunk, chunk, compiled_pack.pack))
+            return pool.submit(_assess_chunk, chunk, compiled_pack.pack, collect)
 
         return submit
 
-    def collect() -> list[Assessment]:
-        def texts() -> Iterator[str]:
-            for future in futures:
-                # A short wait, so that a cancelled call stops within 0.1 s.
-                while not cancelled[0]:
-                    with contextlib.suppress(TimeoutError):
-                        yield future.result(timeout=0.1)
-                        break
-                if cancelled[0]:
-                    return
+    def waiter(future: Future[str]) -> Callable[[], str | None]:
+        def wait() -> str | None:
+            # A short wait, so that an interrupted call stops within 0.1 s.
+            while not cancelled[0]:
+                with contextlib.suppress(TimeoutError):
+                    return future.result(timeout=0.1)
+            return None
 
-        flat = (assessment(compiled_pack, found) for text in texts() for found in json.loads(text))
-        return list(_progress(flat, total) if progress else flat)
+        return wait
 
     def cancel() -> None:
         cancelled[0] = True  # a plain flag: the main thread takes no lock here
 
     def cancel_rest() -> None:
-        for future in futures:
+        for _, future in pending:
             future.cancel()
 
+    read = 0
     try:
-        for batch in batches:
-            shielded(submitter(batch))
-        return shielded(collect, on_interrupt=cancel)
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < in_flight:
+                batch = next(batches, None)
+                if batch is None:
+                    exhausted = True
+                else:
+                    pending.append((read, shielded(submitter(batch))))
+                    read += len(batch)
+            if not pending:
+                return
+            start, future = pending[0]
+            try:
+                text = shielded(waiter(future), on_interrupt=cancel)
+            except CaseValidationError as error:
+                raise _located(error, start + (error.index or 0)) from None
+            pending.popleft()
+            if text is None:
+                return
+            yield start, json.loads(text)
     except BrokenProcessPool:
         shielded(lambda: _discard(count, pool))
         raise
     finally:
-        # Leaving early (an invalid case, an interrupt) cancels the chunks not yet started.
+        # Leaving early (an invalid case, an interrupt, the caller stopping) cancels
+        # the chunks not yet started.
         shielded(cancel_rest)
 
 
-def summary(assessments: Iterable[Assessment]) -> pandas.DataFrame:
+def summary(assessments: Iterable[Assessment | CaseError]) -> pandas.DataFrame:
     """One row per assessment: grade, urgency, elements, threshold figures, rule count.
 
-    Needs pandas (``pip install 'stalkrisk[batch]'``).
+    A :class:`CaseError` (from ``errors="collect"``) is a row too, in its place,
+    with ``error`` naming each problem by path and type code and every other
+    column empty; a valid case's ``error`` is empty.  Needs pandas
+    (``pip install 'stalkrisk[batch]'``).
     """
     try:
         import pandas
     except ImportError:
         raise ImportError("summary() needs pandas: pip install 'stalkrisk[batch]'") from None
-    rows = [
-        {
-            "level": a.level.value,
-            "level_rank": a.level.rank,
-            "urgent": a.urgent,
-            "picture": a.picture,
-            "pattern": a.elements.pattern.present,
-            "threat": a.elements.threat.present,
-            "fear": a.elements.fear.present,
-            "threshold_met": a.threshold.met,
-            "distinct_behaviours": a.threshold.distinct_behaviours,
-            "span_days": a.threshold.span_days,
-            "rules_fired": len(a.rules_fired),
-            "rule_ids": " ".join(r.id for r in a.rules_fired),
-            "assessed_at": a.assessed_at,
-            "rule_pack_sha256": a.rule_pack.sha256,
-        }
-        for a in assessments
-    ]
-    return pandas.DataFrame(rows)
+    rows = [_row(a) if isinstance(a, Assessment) else _error_row(a) for a in assessments]
+    return pandas.DataFrame(rows, columns=_COLUMNS)
+
+
+_COLUMNS = (
+    "level", "level_rank", "urgent", "picture", "pattern", "threat", "fear", "threshold_met",
+    "distinct_behaviours", "span_days", "rules_fired", "rule_ids", "assessed_at",
+    "rule_pack_sha256", "error",
+)  # fmt: skip
+
+
+def _row(a: Assessment) -> dict[str, Any]:
+    return {
+        "level": a.level.value,
+        "level_rank": a.level.rank,
+        "urgent": a.urgent,
+        "picture": a.picture,
+        "pattern": a.elements.pattern.present,
+        "threat": a.elements.threat.present,
+        "fear": a.elements.fear.present,
+        "threshold_met": a.threshold.met,
+        "distinct_behaviours": a.threshold.distinct_behaviours,
+        "span_days": a.threshold.span_days,
+        "rules_fired": len(a.rules_fired),
+        "rule_ids": " ".join(r.id for r in a.rules_fired),
+        "assessed_at": a.assessed_at,
+        "rule_pack_sha256": a.rule_pack.sha256,
+        "error": None,
+    }
+
+
+def _error_row(error: CaseError) -> dict[str, Any]:
+    # Paths and type codes only: a problem's location never holds case text.
+    return {"error": "; ".join(f"{p.loc or '(root)'} [{p.type}]" for p in error.problems)}

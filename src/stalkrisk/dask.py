@@ -84,6 +84,7 @@ _DTYPES: dict[str, str] = {
     "rule_ids": "string[pyarrow]",
     "assessed_at": "datetime64[us, UTC]",
     "rule_pack_sha256": "string[pyarrow]",
+    "error": "string[pyarrow]",  # always empty: an invalid case raises on the worker
 }
 
 
