@@ -45,7 +45,9 @@ def main() -> None:
         frame.to_csv(out, mode="a", header=rows == 0, index=False)
         rows += len(frame)
     seconds = time.perf_counter() - started
+    batch.stop_workers()  # a worker's peak is counted once it has ended
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    batch.stop_workers()  # a child's peak is counted once it has ended
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"stalkrisk {stalkrisk.__version__}, Python {sys.version.split()[0]}")
     print(f"{rows:,} rows in {seconds:,.0f} s: {rows / seconds:,.0f} cases/s, "
