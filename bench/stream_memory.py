@@ -36,7 +36,8 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    out = Path(tempfile.mkdtemp()) / "summary.csv"
+    folder = tempfile.TemporaryDirectory()
+    out = Path(folder.name) / "summary.csv"
     started = time.perf_counter()
     stream = stalkrisk.assess_iter(texts(args.cases), workers=args.workers)
     rows = 0
@@ -53,6 +54,7 @@ def main() -> None:
     print(f"{rows:,} rows in {seconds:,.0f} s: {rows / seconds:,.0f} cases/s, "
           f"CSV {out.stat().st_size / 1e6:,.0f} MB")  # fmt: skip
     print(f"peak RSS: this process {own:,.0f} MB, largest worker {workers:,.0f} MB")
+    folder.cleanup()
 
 
 if __name__ == "__main__":

@@ -109,7 +109,7 @@ def test_summary_keeps_a_row_for_each_collected_error_in_place() -> None:
     frame = batch.summary(results)
 
     assert list(frame["level"].isna()) == [False, True]
-    assert frame["error"].iloc[1] == "assessed_at [missing]"
+    assert frame["error"].iloc[1] == "index 1: assessed_at [missing]"
     assert frame["error"].isna().iloc[0]
 
 

@@ -53,6 +53,12 @@ def test_rule_packs_load_from_data_and_write_back_through_the_public_api() -> No
         assert callable(getattr(stalkrisk.RulePack, method))
 
 
+def test_streaming_batch_and_its_error_record_are_public() -> None:
+    assert {"assess_iter", "assess_many", "CaseError"} <= set(stalkrisk.__all__)
+    assert stalkrisk.assess_iter.__module__ == "stalkrisk"
+    assert stalkrisk.CaseError.__module__ == "stalkrisk"
+
+
 def test_package_ships_the_typing_marker() -> None:
     assert (Path(stalkrisk.__file__).parent / "py.typed").is_file()
 

@@ -309,6 +309,30 @@ def _streamed(
         yield from results
 
 
+@overload
+def assess_many(
+    cases: Iterable[CaseInput],
+    *,
+    workers: int | None = ...,
+    rule_pack: RulePack | None = ...,
+    chunk_size: int | None = ...,
+    progress: bool = ...,
+    errors: Literal["raise"] = ...,
+) -> list[Assessment]: ...
+
+
+@overload
+def assess_many(
+    cases: Iterable[CaseInput],
+    *,
+    workers: int | None = ...,
+    rule_pack: RulePack | None = ...,
+    chunk_size: int | None = ...,
+    progress: bool = ...,
+    errors: Literal["collect"],
+) -> list[Assessment | CaseError]: ...
+
+
 def assess_many(
     cases: Iterable[CaseInput],
     *,
@@ -317,7 +341,7 @@ def assess_many(
     chunk_size: int | None = None,
     progress: bool = False,
     errors: Errors = "raise",
-) -> list[Any]:
+) -> list[Assessment] | list[Assessment | CaseError]:
     """Assess every case, in order, across ``workers`` processes: ``list(assess_iter(...))``.
 
     ``workers=None`` uses every core; ``workers=1`` assesses in this process
@@ -434,8 +458,9 @@ def summary(assessments: Iterable[Assessment | CaseError]) -> pandas.DataFrame:
     """One row per assessment: grade, urgency, elements, threshold figures, rule count.
 
     A :class:`CaseError` (from ``errors="collect"``) is a row too, in its place,
-    with ``error`` naming each problem by path and type code and every other
-    column empty; a valid case's ``error`` is empty.  Needs pandas
+    with ``error`` giving its index in the input and each problem's path and
+    type code (``"index 7: assessed_at [missing]"``) and every other column
+    empty; a valid case's ``error`` is empty.  Needs pandas
     (``pip install 'stalkrisk[batch]'``).
     """
     try:
@@ -474,5 +499,6 @@ def _row(a: Assessment) -> dict[str, Any]:
 
 
 def _error_row(error: CaseError) -> dict[str, Any]:
-    # Paths and type codes only: a problem's location never holds case text.
-    return {"error": "; ".join(f"{p.loc or '(root)'} [{p.type}]" for p in error.problems)}
+    # The index, paths and type codes only: a problem's location never holds case text.
+    problems = "; ".join(f"{p.loc or '(root)'} [{p.type}]" for p in error.problems)
+    return {"error": f"index {error.index}: {problems}"}
