@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import TypedDict
 
@@ -16,7 +16,15 @@ from ._ladder import Level
 from ._packmodel import Rule
 from ._version import __version__
 
-__all__ = ["ElementFindings", "Findings", "ThresholdFindings", "assessment", "evaluate", "findings"]
+__all__ = [
+    "ElementFindings",
+    "Findings",
+    "ThresholdFindings",
+    "assessment",
+    "evaluate",
+    "findings",
+    "grade",
+]
 
 _PHASES = {"episode": 0, "case": 0, "grade": 1}
 
@@ -249,8 +257,7 @@ def assessment(compiled: CompiledPack, found: Findings) -> Assessment:
     """
     pack = compiled.pack
     fired = [pack.rule(rule_id) for rule_id, _ in found["rules_fired"]]
-    level = max((r.level for r in fired if r.level is not None), key=_rank, default=Level.NONE)
-    urgent = any(r.urgent for r in fired)
+    level, urgent = grade(fired)
     flags = {name for name, element in found["elements"].items() if element["present"]}
     if urgent:
         flags.add("urgent")
@@ -287,6 +294,13 @@ def assessment(compiled: CompiledPack, found: Findings) -> Assessment:
             "library_version": __version__,
         }
     )
+
+
+def grade(fired: Iterable[Rule]) -> tuple[Level, bool]:
+    """The grade the fired rules set: their highest level (none if no level rule), and urgent."""
+    rules = list(fired)
+    ranked = (r.level for r in rules if r.level is not None)
+    return max(ranked, key=_rank, default=Level.NONE), any(r.urgent for r in rules)
 
 
 def _rank(level: Level) -> int:

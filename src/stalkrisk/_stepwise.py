@@ -56,6 +56,20 @@ class Step(NamedTuple):
     course: tuple[int, int] | None  # first and last chronological position
 
 
+class _Growing(NamedTuple):
+    """The episode still growing at a prefix: its figures so far."""
+
+    distinct: int
+    span: int  # microseconds
+    size: int
+    start: int  # its first and last stalking contact (indices among the stalking ones)
+    last: int
+
+    @property
+    def figures(self) -> tuple[int, int, int, int]:
+        return self.distinct, self.span, self.start, self.last
+
+
 class _Reducer:
     """Fact contents reduced to what the pack's comparisons can tell apart.
 
@@ -166,6 +180,8 @@ class Stepper:
         self._windows = extractor.windows
         ids, order, times, columns, stalking, masks = extractor.columns(case)
         self.chronological_ids = [ids[i] for i in order]
+        # The contacts' own times (with their offsets), in the same order.
+        self.chronological_times = [case.contacts[i].at for i in order]
         self.times = times
         self._column = {name: columns[_SLOT[name]] for name in _SLOTS}
         self._third_party = sorted(
@@ -268,12 +284,26 @@ class Stepper:
         fired |= oracle.fired("grade", [grade])
         return Step(fired, present, *self._threshold(stalking_count, t))
 
-    def _partial(self, stalking_count: int) -> int | None:
+    def _growing(self, stalking_count: int) -> _Growing | None:
         """The episode still growing at the prefix, if its end lies beyond it."""
         if not stalking_count:
             return None
         j = self._episode_of[stalking_count - 1]
-        return j if self._ends[j] > stalking_count else None
+        if self._ends[j] == stalking_count:
+            return None
+        start, last = self._starts[j], stalking_count - 1
+        return _Growing(
+            self._running[last].bit_count(),
+            self._at[last] - self._at[start],
+            stalking_count - start,
+            start,
+            last,
+        )
+
+    def _current(self, age: int) -> bool:
+        """Whether an episode whose last contact is ``age`` old is current (not history)."""
+        history = self._windows.history
+        return history is None or age <= history
 
     def _complete(self, stalking_count: int) -> int:
         """How many episodes lie wholly within the prefix."""
@@ -300,22 +330,14 @@ class Stepper:
                 rows.append(
                     self._row(self._size[j], self._distinct[j], self._span[j], t - self._last[j])
                 )
-        partial = self._partial(stalking_count)
-        if partial is not None:
-            start = self._starts[partial]
-            last = stalking_count - 1
+        growing = self._growing(stalking_count)
+        if growing is not None:
             rows.append(
-                self._row(
-                    stalking_count - start,
-                    self._running[last].bit_count(),
-                    self._at[last] - self._at[start],
-                    t - self._at[last],
-                )
+                self._row(growing.size, growing.distinct, growing.span, t - self._at[growing.last])
             )
         return rows
 
     def _row(self, size: int, distinct: int, span: int, age: int) -> dict[str, FieldValue]:
-        history = self._windows.history
         row: dict[str, FieldValue] = dict(
             zip(
                 EPISODE_FIELDS,
@@ -324,7 +346,7 @@ class Stepper:
                     distinct,
                     span / MICROSECONDS_PER_DAY,
                     age / MICROSECONDS_PER_DAY,
-                    history is None or age <= history,
+                    self._current(age),
                 ),
                 strict=True,
             )
@@ -335,38 +357,27 @@ class Stepper:
         self, stalking_count: int, t: int
     ) -> tuple[bool, int, float, int, tuple[int, int] | None]:
         """The threshold figures: the latest current meeting episode, else the widest."""
-        history = self._windows.history
         complete = self._complete(stalking_count)
-        partial = self._partial(stalking_count)
-        count = complete + (partial is not None)
-        chosen: tuple[int, int, int, int] | None = None  # distinct, span, first, last (stalking)
-        if partial is not None:
-            start, last = self._starts[partial], stalking_count - 1
-            figures = (
-                self._running[last].bit_count(),
-                self._at[last] - self._at[start],
-                start,
-                last,
-            )
-            current = history is None or t - self._at[last] <= history
-            if current and self._meets_threshold(figures[0], figures[1], last - start + 1):
-                return self._figures(True, figures, count)
+        growing = self._growing(stalking_count)
+        count = complete + (growing is not None)
+        if (
+            growing is not None
+            and self._current(t - self._at[growing.last])
+            and self._meets_threshold(growing.distinct, growing.span, growing.size)
+        ):
+            return self._figures(True, growing.figures, count)
         # The latest meeting episode is the newest: if it is past, all are.
         meeting = self._last_meeting[complete]
-        if meeting >= 0 and (history is None or t - self._last[meeting] <= history):
+        if meeting >= 0 and self._current(t - self._last[meeting]):
             return self._figures(True, self._episode_figures(meeting), count)
         wide = self._widest[complete]
-        if partial is not None:
-            figures = (self._running[stalking_count - 1].bit_count(),
-                       self._at[stalking_count - 1] - self._at[self._starts[partial]],
-                       self._starts[partial], stalking_count - 1)  # fmt: skip
-            if wide < 0 or figures[:2] >= (self._distinct[wide], self._span[wide]):
-                chosen = figures
-        if chosen is None and wide >= 0:
-            chosen = self._episode_figures(wide)
-        if chosen is None:
-            return False, 0, 0.0, count, None
-        return self._figures(False, chosen, count)
+        if growing is not None and (
+            wide < 0 or (growing.distinct, growing.span) >= (self._distinct[wide], self._span[wide])
+        ):
+            return self._figures(False, growing.figures, count)
+        if wide >= 0:
+            return self._figures(False, self._episode_figures(wide), count)
+        return False, 0, 0.0, count, None
 
     def _episode_figures(self, j: int) -> tuple[int, int, int, int]:
         return self._distinct[j], self._span[j], self._starts[j], self._ends[j] - 1
@@ -474,14 +485,13 @@ class Stepper:
         complete = self._complete(stalking_count)
         past = bisect_left(self._last, t - history, 0, complete)
         total = self._pattern_size[past]
-        partial = self._partial(stalking_count)
-        if partial is not None:
-            start, last = self._starts[partial], stalking_count - 1
-            span = self._at[last] - self._at[start]
-            old = t - self._at[last] > history
-            size = stalking_count - start
-            if old and self._meets_threshold(self._running[last].bit_count(), span, size):
-                total += stalking_count - start
+        growing = self._growing(stalking_count)
+        if (
+            growing is not None
+            and not self._current(t - self._at[growing.last])
+            and self._meets_threshold(growing.distinct, growing.span, growing.size)
+        ):
+            total += growing.size
         return total
 
     def _densest(self, width: int, first: int, stop: int) -> int:
@@ -497,12 +507,9 @@ class Stepper:
         wide, long = self._widest[complete], self._longest[complete]
         distinct = self._distinct[wide] if wide >= 0 else 0
         span = self._span[long] if long >= 0 else 0
-        partial = self._partial(stalking_count)
-        if partial is not None:
-            last = stalking_count - 1
-            partial_span = self._at[last] - self._at[self._starts[partial]]
-            partial_distinct = self._running[last].bit_count()
-            if wide < 0 or (partial_distinct, partial_span) >= (distinct, self._span[wide]):
-                distinct = partial_distinct
-            span = max(span, partial_span)
+        growing = self._growing(stalking_count)
+        if growing is not None:
+            if wide < 0 or (growing.distinct, growing.span) >= (distinct, self._span[wide]):
+                distinct = growing.distinct
+            span = max(span, growing.span)
         return distinct, span

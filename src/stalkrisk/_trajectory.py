@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, Field
 from ._assessment import Assessment, RulePackInfo, _Out
 from ._case import Case, parse_case
 from ._compiled import CompiledPack
-from ._evaluate import evaluate
+from ._evaluate import evaluate, grade
 from ._fields import ELEMENTS
 from ._known import known_parts
 from ._ladder import Level
@@ -186,7 +186,7 @@ def trajectory(
     # The steps: each distinct contact time (contacts in chronological order,
     # so those at one instant are neighbours), then assessed_at.
     moments: list[tuple[datetime, int]] = []
-    for position, moment in enumerate(_chronological_times(valid)):
+    for position, moment in enumerate(stepper.chronological_times):
         if moments and moments[-1][0] == moment:
             moments[-1] = (moments[-1][0], position + 1)
         else:
@@ -269,24 +269,8 @@ def _described(pack: CompiledPack, rule_id: str) -> TrajectoryRule:
     )
 
 
-def _chronological_times(case: Case) -> list[datetime]:
-    """The contacts' times, in the chronological order of the extractor (time, then id)."""
-    return [c.at for c in sorted(case.contacts, key=_chronological)]
-
-
-def _chronological(contact: Any) -> tuple[datetime, str]:
-    return contact.at, contact.id
-
-
 def _grade(pack: CompiledPack, fired: frozenset[str]) -> tuple[Level, bool]:
-    rules = [pack.pack.rule(rule_id) for rule_id in fired]
-    ranked = [r.level for r in rules if r.level is not None]
-    level = max(ranked, key=_rank, default=Level.NONE)
-    return level, any(r.urgent for r in rules)
-
-
-def _rank(level: Level) -> int:
-    return level.rank
+    return grade(pack.pack.rule(rule_id) for rule_id in fired)
 
 
 def _in_pack_order(pack: CompiledPack, rule_ids: frozenset[str]) -> tuple[str, ...]:
