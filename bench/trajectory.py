@@ -13,23 +13,12 @@ Targets: 1,000 contacts within 25 times one assessment; 10,000 contacts within 1
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
-from collections.abc import Callable
 
-from full_path import case_text
+from full_path import case_text, median
 
 import stalkrisk
-
-
-def median(work: Callable[[], object], repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        work()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
 
 
 def naive(text: str, limit: int | None) -> tuple[float, int, int]:

@@ -367,10 +367,8 @@ def assess_many(
         in_flight=None if total is None else max(1, -(-total // size)),
         errors=errors,
     )
-    if count > 1:
-        with collector_paused():
-            return list(_progress(flat, total) if progress else flat)
-    return list(_progress(flat, total) if progress else flat)
+    with collector_paused() if count > 1 else contextlib.nullcontext():
+        return list(_progress(flat, total) if progress else flat)
 
 
 def _in_pool(

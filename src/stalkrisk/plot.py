@@ -310,20 +310,10 @@ def _draw_crossing(
         f"threshold met at {crossing.last_contact}: {span}, "
         f"{_plural(crossing.distinct_behaviours, 'behaviour')}"
     )
-    right_half = (x - limits[0]) / (limits[1] - limits[0]) > 0.5
-    ladder.annotate(
-        text,
-        (x, len(Level) - 0.5),
-        xytext=(-4 if right_half else 4, 0),
-        textcoords="offset points",
-        ha="right" if right_half else "left",
-        va="center",
-        fontsize=8,
-        color=_CROSSING_COLOUR,
-        bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none"},
-        zorder=6,
-        gid="threshold_label",
-    )
+    _label_beside(
+        ladder, text, (x, len(Level) - 0.5), limits,
+        gap=4, size=8, colour=_CROSSING_COLOUR, pad=0.15, zorder=6, gid="threshold_label",
+    )  # fmt: skip
 
 
 def _ladder_legend(ax: Axes, steps: Trajectory) -> None:
@@ -585,19 +575,10 @@ def _draw_boundary_events(
             continue
         x = _x(moment)
         ax.axvline(x, color=_EVENT_COLOUR, ls=":", lw=1.4, zorder=1)
-        right_half = (x - limits[0]) / (limits[1] - limits[0]) > 0.5
-        ax.annotate(
-            label,
-            (x, heights[shown % 2]),
-            xytext=(-3 if right_half else 3, 0),
-            textcoords="offset points",
-            ha="right" if right_half else "left",
-            va="center",
-            fontsize=7.5,
-            color=_EVENT_COLOUR,
-            bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"},
-            zorder=4,
-        )
+        _label_beside(
+            ax, label, (x, heights[shown % 2]), limits,
+            gap=3, size=7.5, colour=_EVENT_COLOUR, pad=0.1, zorder=4,
+        )  # fmt: skip
         shown += 1
     if earlier:
         ax.text(
@@ -610,6 +591,39 @@ def _draw_boundary_events(
             color=_EVENT_COLOUR,
             zorder=4,
         )
+
+
+def _label_beside(
+    ax: Axes,
+    text: str,
+    at: tuple[float, float],
+    limits: tuple[float, float],
+    *,
+    gap: float,
+    size: float,
+    colour: str,
+    pad: float,
+    zorder: float,
+    gid: str | None = None,
+) -> None:
+    """``text`` beside a vertical line at ``at``, on the side facing the middle of the axis.
+
+    A label right of the middle goes to the line's left, so none runs off the figure.
+    """
+    right_half = (at[0] - limits[0]) / (limits[1] - limits[0]) > 0.5
+    ax.annotate(
+        text,
+        at,
+        xytext=(-gap if right_half else gap, 0),
+        textcoords="offset points",
+        ha="right" if right_half else "left",
+        va="center",
+        fontsize=size,
+        color=colour,
+        bbox={"boxstyle": f"square,pad={pad}", "facecolor": "white", "edgecolor": "none"},
+        zorder=zorder,
+        gid=gid,
+    )
 
 
 def _x_at_left(limits: tuple[float, float]) -> float:
