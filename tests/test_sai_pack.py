@@ -99,3 +99,19 @@ def test_the_threshold_agrees_with_the_pattern_element_under_both_bundled_packs(
     for pack in (DEFAULT, SAI):
         result = stalkrisk.assess(case, rule_pack=pack)
         assert result.threshold.met == result.elements.pattern.present, pack.name
+
+
+def test_a_second_intrusion_is_an_emerging_pattern_under_the_sai_pack() -> None:
+    letters = case(
+        contact("c1", 0, "unwanted_correspondence"),
+        contact("c2", 2, "unwanted_correspondence"),
+        relationship="current",
+    )
+    one_letter = case(contact("c1", 0, "unwanted_correspondence"), relationship="current")
+
+    sai = stalkrisk.assess(letters, rule_pack=SAI)
+
+    assert "grade.boundaries.emerging_pattern" in [r.id for r in sai.rules_fired]
+    assert sai.level is Level.BOUNDARIES
+    fired_once = [r.id for r in stalkrisk.assess(one_letter, rule_pack=SAI).rules_fired]
+    assert "grade.boundaries.emerging_pattern" not in fired_once
