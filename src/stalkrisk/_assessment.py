@@ -144,6 +144,9 @@ class Assessment(_Out):
     assessed_at: AwareDatetime
     rule_pack: RulePackInfo
     library_version: str
+    ref: str | None = Field(
+        default=None, description="The case's own reference (``Case.ref``), if it gave one."
+    )
 
     def __str__(self) -> str:
         from ._report import render_text

@@ -464,6 +464,11 @@ class Case(_Model):
     boundaries: Boundaries = Boundaries()
     contacts: tuple[Contact, ...] = ()
     fear: Fear = Fear()
+    ref: _Id | None = Field(
+        default=None,
+        description="The caller's own opaque reference for the case (a record key, never a "
+        "name): carried into the assessment, batch summary rows and the FHIR identifier.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Self:

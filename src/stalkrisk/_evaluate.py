@@ -63,6 +63,7 @@ class Findings(TypedDict):
     colleagues: bool
     ages: dict[str, float | None]
     assessed_at: datetime
+    ref: str | None
 
 
 def _run_engine(compiled: CompiledPack, features: CaseFeatures) -> tuple[list[Firing], set[str]]:
@@ -215,6 +216,7 @@ def _explain(
         "colleagues": bool(features.values["colleague_contacts"]),
         "ages": _ages(case, features),
         "assessed_at": case.assessed_at,
+        "ref": case.ref,
     }
 
 
@@ -290,6 +292,7 @@ def assessment(compiled: CompiledPack, found: Findings) -> Assessment:
             "notes": tuple(r.note or "" for r in fired if r.effect == "note"),
             "ages": Ages(**found["ages"]),
             "assessed_at": found["assessed_at"],
+            "ref": found["ref"],
             "rule_pack": compiled.info,
             "library_version": __version__,
         }

@@ -43,6 +43,7 @@ def as_of(case: Case, at: datetime) -> Case:
             "boundaries": boundaries,
             "contacts": tuple(c for c in case.contacts if c.at <= at),
             "fear": fear,
+            "ref": case.ref,
         }
     )
 

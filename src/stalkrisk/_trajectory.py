@@ -146,6 +146,9 @@ class Trajectory(_Out):
     level_titles: dict[Level, str] = Field(description="The pack's title for each level.")
     rule_pack: RulePackInfo
     library_version: str
+    ref: str | None = Field(
+        default=None, description="The case's own reference (``Case.ref``), if it gave one."
+    )
 
     def __str__(self) -> str:
         from ._trajectory_display import render_text
@@ -259,6 +262,7 @@ def trajectory(
         level_titles={spec.code: spec.title for spec in pack.pack.levels},
         rule_pack=pack.info,
         library_version=__version__,
+        ref=valid.ref,
     )
 
 

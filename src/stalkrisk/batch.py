@@ -470,14 +470,15 @@ def summary(assessments: Iterable[Assessment | CaseError]) -> pandas.DataFrame:
 
 
 _COLUMNS = (
-    "level", "level_rank", "urgent", "picture", "pattern", "threat", "fear", "threshold_met",
-    "distinct_behaviours", "span_days", "rules_fired", "rule_ids", "assessed_at",
+    "ref", "level", "level_rank", "urgent", "picture", "pattern", "threat", "fear",
+    "threshold_met", "distinct_behaviours", "span_days", "rules_fired", "rule_ids", "assessed_at",
     "rule_pack_sha256", "error",
 )  # fmt: skip
 
 
 def _row(a: Assessment) -> dict[str, Any]:
     return {
+        "ref": a.ref,
         "level": a.level.value,
         "level_rank": a.level.rank,
         "urgent": a.urgent,
