@@ -5,12 +5,13 @@ from __future__ import annotations
 import gc
 import pickle
 import threading
+from datetime import datetime
 
 import pytest
 from builders import case, contact
 
 import stalkrisk
-from stalkrisk import _evaluate, batch, vignettes
+from stalkrisk import Behaviour, _evaluate, batch, vignettes
 from stalkrisk._compiled import CompiledPack
 from stalkrisk._evaluate import Findings
 
@@ -35,7 +36,7 @@ def test_assess_many_in_process_matches_sequential(sequential: list[str]) -> Non
 
 
 def test_assess_many_accepts_json_and_mappings() -> None:
-    inputs: list[batch.CaseInput] = [
+    inputs: list[stalkrisk.CaseInput] = [
         CASES[0].model_dump_json(),
         CASES[0].model_dump(mode="json"),
         CASES[0],
@@ -128,13 +129,34 @@ def test_a_dead_worker_raises_broken_pool_and_the_next_call_starts_fresh() -> No
     assert len(stalkrisk.assess_many(CASES[:3], workers=2)) == 3
 
 
-def test_a_mapping_without_json_raises_its_error_in_input_order() -> None:
-    bad = {"assessed_at": object()}
+def test_a_mapping_without_json_raises_its_problems_at_their_fields_in_input_order() -> None:
+    bad = {**case(contact("a", 0, "gift")), "assessed_at": object()}
 
     with pytest.raises(stalkrisk.CaseValidationError) as caught:
         stalkrisk.assess_many([CASES[0], bad, case(contact("a", 0))], workers=2, chunk_size=1)
 
-    assert caught.value.problems[0].type == "not_json"
+    assert caught.value.index == 1
+    assert [(p.loc, p.type) for p in caught.value.problems] == [("assessed_at", "iso_datetime")]
+
+
+def test_a_mapping_of_python_values_is_assessed_in_workers_as_directly() -> None:
+    data = case(contact("a", 0, "gift"), contact("b", 20, "following"))
+    native = {
+        **data,
+        "assessed_at": datetime.fromisoformat(data["assessed_at"]),
+        "contacts": [
+            {
+                **c,
+                "at": datetime.fromisoformat(c["at"]),
+                "behaviours": {Behaviour(c["behaviours"][0])},
+            }
+            for c in data["contacts"]
+        ],
+    }
+
+    results = stalkrisk.assess_many([native, native], workers=2, chunk_size=1)
+
+    assert [r.model_dump() for r in results] == [stalkrisk.assess(data).model_dump()] * 2
 
 
 def test_the_collector_is_paused_while_results_are_built_and_enabled_again_after(

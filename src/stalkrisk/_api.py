@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sized
 from contextlib import nullcontext
-from typing import Any
 
 from ._assessment import Assessment
-from ._case import Case, parse_case
+from ._case import Case, CaseInput, parse_case
 from ._collector import collector_paused
 from ._evaluate import evaluate
 from ._packmodel import RulePack
@@ -26,18 +26,23 @@ _LARGE_TEXT = 200 * 1024  # about 2,000 contacts of JSON text
 def _large(case: object) -> bool:
     if isinstance(case, str | bytes):
         return len(case) > _LARGE_TEXT
+    if isinstance(case, os.PathLike):
+        try:
+            return os.stat(case).st_size > _LARGE_TEXT
+        except OSError:
+            return False  # reading it will raise the error
     contacts = case.contacts if isinstance(case, Case) else None
     if isinstance(case, Mapping):
         contacts = case.get("contacts")
     return isinstance(contacts, Sized) and len(contacts) > _LARGE_CONTACTS
 
 
-def assess(
-    case: Case | Mapping[str, Any] | str | bytes, *, rule_pack: RulePack | None = None
-) -> Assessment:
+def assess(case: CaseInput, *, rule_pack: RulePack | None = None) -> Assessment:
     """Grade and explain one case.
 
-    ``case`` is a :class:`Case` or its JSON (text, bytes or a mapping).  The
+    ``case`` is a :class:`Case`, its JSON (text or bytes), a mapping of its JSON
+    or of Python values (``datetime``, ``date``, enum members), or the
+    ``pathlib.Path`` of a JSON file.  The
     bundled rule pack is used unless ``rule_pack`` (from
     :func:`load_rule_pack`) is given.  Deterministic: the result depends only
     on the case and the pack, never on the clock.

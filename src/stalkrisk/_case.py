@@ -5,13 +5,15 @@ from __future__ import annotations
 import codecs
 import json
 import operator
+import os
+import pathlib
 import re
 import weakref
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from itertools import chain, pairwise
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, TypeAlias
 
 from pydantic import (
     BaseModel,
@@ -28,6 +30,7 @@ from pydantic import (
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from ._exceptions import CaseValidationError, Problem
+from ._ladder import RankedStrEnum
 from ._problems import TOO_DEEP, nameable, problems_from
 
 __all__ = [
@@ -35,6 +38,7 @@ __all__ = [
     "Boundaries",
     "BoundaryWarning",
     "Case",
+    "CaseInput",
     "Channel",
     "ClientHistory",
     "ClinicalState",
@@ -109,21 +113,17 @@ class Relationship(StrEnum):
     UNKNOWN = "unknown"
 
 
-class FearLevel(StrEnum):
-    """The clinician's own report of fear, lowest first."""
+class FearLevel(RankedStrEnum):
+    """The clinician's own report of fear, lowest first.
+
+    Levels compare and sort in that order; :attr:`rank` is 0 for ``none`` up
+    to 3 for ``severe``.
+    """
 
     NONE = "none"
     SOME = "some"
     SIGNIFICANT = "significant"
     SEVERE = "severe"
-
-    @property
-    def rank(self) -> int:
-        """0 for ``none`` up to 3 for ``severe``."""
-        return _FEAR_RANKS[self]
-
-
-_FEAR_RANKS = {level: rank for rank, level in enumerate(FearLevel)}
 
 
 class Motive(StrEnum):
@@ -648,32 +648,26 @@ def _raise_inconsistent(found: list[tuple[str, str]]) -> None:
         )
 
 
-def _mapping_as_dict(value: object) -> object:
-    # The json module encodes only dicts: any other Mapping reads as the dict it holds.
-    if isinstance(value, Mapping):
-        return dict(value)
-    raise TypeError(type(value).__name__)
-
-
-_MAPPING_ENCODER = json.JSONEncoder(default=_mapping_as_dict)
-
-
 def _part_as_json(value: object) -> object:
-    # The parts of a Case that skipped validation, read as its JSON would hold them;
-    # pydantic's own serializer warns about such parts, quoting their values.
+    # Python values a mapping, or a Case that skipped validation, may hold, read as
+    # their JSON would hold them (enum members are str and encode as their codes).
+    # pydantic's own serializer warns about unvalidated parts, quoting their values.
     if isinstance(value, BaseModel):
         return value.__dict__
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return _mapping_as_dict(value)
+    if isinstance(value, Mapping):
+        # The json module encodes only dicts: any other Mapping reads as the dict it holds.
+        return dict(value)
+    raise TypeError(type(value).__name__)
 
 
 _PARTS_ENCODER = json.JSONEncoder(default=_part_as_json)
 
 
-def _encode(encoder: json.JSONEncoder, data: object, what: str) -> str:
+def _encode(data: object, what: str) -> str:
     try:
-        return encoder.encode(data)
+        return _PARTS_ENCODER.encode(data)
     except RecursionError:
         raise CaseValidationError([TOO_DEEP]) from None
     except (TypeError, ValueError):
@@ -682,17 +676,23 @@ def _encode(encoder: json.JSONEncoder, data: object, what: str) -> str:
         ) from None
 
 
-def case_json(data: str | bytes | Mapping[str, Any] | Case) -> str | bytes:
+CaseInput: TypeAlias = "Case | Mapping[str, Any] | str | bytes | os.PathLike[str]"
+"""What every entry point accepts as a case: a :class:`Case`, a mapping of its JSON or
+of Python values, JSON text or bytes, or the path of a JSON file."""
+
+
+def case_json(data: CaseInput) -> str | bytes:
     """The JSON text of any accepted case input, not yet validated.
 
-    A mapping goes through JSON so that it and its JSON text validate alike; so
-    does a Case that skipped validation (``model_construct``), read from its
-    attributes.  Raises :class:`CaseValidationError` for a mapping that is not
-    JSON or an input of another type.
+    A mapping's dates, times and nested models are written as their JSON would
+    hold them; a Case that skipped validation (``model_construct``) is read
+    from its attributes; a path is read as a file.  Raises
+    :class:`CaseValidationError` for a mapping that has no JSON or an input of
+    another type.
     """
     if isinstance(data, Case):
         if not _is_validated(data):
-            return _encode(_PARTS_ENCODER, data, "case")
+            return _encode(data, "case")
         # Defaults left out validate back to themselves, and skipping them
         # halves the cost of validating the text again.
         return data.model_dump_json(exclude_defaults=True)
@@ -700,27 +700,46 @@ def case_json(data: str | bytes | Mapping[str, Any] | Case) -> str | bytes:
         return data
     if isinstance(data, bytearray):
         return bytes(data)
+    if isinstance(data, os.PathLike):
+        return _without_bom(pathlib.Path(data).read_bytes())
     if isinstance(data, Mapping):
-        return _encode(_MAPPING_ENCODER, data, "mapping")
+        return _encode(data, "mapping")
     raise CaseValidationError(
-        [Problem(loc="", type="input_type", msg="expected JSON text, bytes or a mapping")]
-    )
+        [Problem(loc="", type="input_type",
+                 msg="expected JSON text, bytes, a mapping, a Case or a pathlib.Path")]
+    )  # fmt: skip
 
 
-def parse_case(data: str | bytes | Mapping[str, Any] | Case) -> Case:
-    """Validate a case from JSON text, bytes or a mapping.
+def parse_case(data: CaseInput) -> Case:
+    """Validate a case from JSON text or bytes, a JSON file's path, or a mapping.
 
     A validated :class:`Case` is returned as it is; one that skipped validation
     (``model_construct``, ``model_copy(update=...)``) is validated from its
-    attributes.  Raises :class:`CaseValidationError` listing every problem with
-    its JSON path; messages never quote the input.
+    attributes.  A mapping may hold Python values (``datetime``, ``date``, enum
+    members) and is validated directly; a ``pathlib.Path`` is read as a JSON
+    file (a missing file raises ``FileNotFoundError``).  Raises
+    :class:`CaseValidationError` listing every problem with its JSON path;
+    messages never quote the input.
     """
     if isinstance(data, Case) and _is_validated(data):
         return data
-    if isinstance(data, str | bytes | bytearray):
-        return _validate(_without_bom(case_json(data)), keys_may_repeat=True)
-    # Encoded here from a mapping or a Case, whose keys are unique.
+    if isinstance(data, str | bytes | bytearray | os.PathLike):
+        text = _without_bom(case_json(data))
+        return _validate(text, keys_may_repeat=True, path_hint=isinstance(data, str))
+    if isinstance(data, Mapping):
+        return _validate_mapping(data)
+    # A Case that skipped validation, or an input of another type.
     return _validate(case_json(data), keys_may_repeat=False)
+
+
+def _validate_mapping(data: Mapping[str, Any]) -> Case:
+    try:
+        case = Case.model_validate(data)
+    except ValidationError as error:
+        raise CaseValidationError(problems_from(error)) from None
+    except RecursionError:
+        raise CaseValidationError([TOO_DEEP]) from None
+    return case
 
 
 def _without_bom(text: str | bytes) -> str | bytes:
@@ -730,11 +749,35 @@ def _without_bom(text: str | bytes) -> str | bytes:
     return text[len(codecs.BOM_UTF8) :] if text.startswith(codecs.BOM_UTF8) else text
 
 
-def _validate(text: str | bytes, *, keys_may_repeat: bool) -> Case:
+# What a file name given where JSON text was expected looks like.
+_PATH_LIKE = re.compile(r"[^\n\r{}\[\]\"]{1,4096}")
+LOOKS_LIKE_PATH = Problem(
+    loc="",
+    type="looks_like_path",
+    msg="is not JSON but looks like a path: pass a pathlib.Path, or the file's text",
+)
+
+
+def _looks_like_path(text: str) -> bool:
+    candidate = text.strip()
+    if not _PATH_LIKE.fullmatch(candidate):
+        return False
+    if candidate.lower().endswith(".json"):
+        return True
+    try:
+        return os.path.isfile(candidate)
+    except (OSError, ValueError):
+        return False
+
+
+def _validate(text: str | bytes, *, keys_may_repeat: bool, path_hint: bool = False) -> Case:
     try:
         case = Case.model_validate_json(text)
     except ValidationError as error:
         problems = problems_from(error)
+        invalid = any(p.type == "json_invalid" for p in problems)
+        if invalid and path_hint and isinstance(text, str) and _looks_like_path(text):
+            raise CaseValidationError([LOOKS_LIKE_PATH]) from None
         if keys_may_repeat and not any(p.type in ("json_invalid", "too_deep") for p in problems):
             # With a key given twice the other problems may be about the ignored value.
             problems = _repeated_keys(text) or problems

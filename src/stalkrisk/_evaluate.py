@@ -303,8 +303,4 @@ def grade(fired: Iterable[Rule]) -> tuple[Level, bool]:
     """The grade the fired rules set: their highest level (none if no level rule), and urgent."""
     rules = list(fired)
     ranked = (r.level for r in rules if r.level is not None)
-    return max(ranked, key=_rank, default=Level.NONE), any(r.urgent for r in rules)
-
-
-def _rank(level: Level) -> int:
-    return level.rank
+    return max(ranked, default=Level.NONE), any(r.urgent for r in rules)

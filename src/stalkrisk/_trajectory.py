@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
 from ._assessment import Assessment, RulePackInfo, _Out
-from ._case import Case, parse_case
+from ._case import Case, CaseInput, parse_case
 from ._compiled import CompiledPack
 from ._evaluate import evaluate, grade
 from ._fields import ELEMENTS
@@ -166,7 +165,7 @@ class Trajectory(_Out):
 
 
 def trajectory(
-    case: Case | Mapping[str, Any] | str | bytes,
+    case: CaseInput,
     *,
     rule_pack: RulePack | None = None,
     full: bool = False,

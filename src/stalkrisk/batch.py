@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from ._api import assess
 from ._assessment import Assessment
-from ._case import Case, case_json, parse_case
+from ._case import CaseInput, case_json, parse_case
 from ._collector import collector_paused
 from ._compiled import CompiledPack
 from ._engine import run
@@ -66,7 +66,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CaseError", "assess_iter", "assess_many", "stop_workers", "summary"]
 
-CaseInput = Case | Mapping[str, Any] | str | bytes
 T = TypeVar("T")
 _MAX_CHUNK = 1_000
 _STREAM_CHUNK = 64
@@ -179,6 +178,13 @@ def _sendable(case: CaseInput) -> str | bytes | CaseValidationError:
     # surface in input order, from the worker, like every other invalid case.
     try:
         return case_json(case)
+    except CaseValidationError as error:
+        if not isinstance(case, Mapping):
+            return error
+    # A mapping holding values JSON has no form for (a set, say) is validated here,
+    # so that it gets what assess() gives it: a case, or problems at their fields.
+    try:
+        return case_json(parse_case(case))
     except CaseValidationError as error:
         return error
 

@@ -70,6 +70,7 @@ __all__ = ["assess_summary", "generate_and_assess", "seeded_case", "summary_meta
 # mixed offsets), and text as Dask's own "string[pyarrow]" (Dask converts text
 # columns to it anyway, by default; summary() has pandas' default string dtype).
 _DTYPES: dict[str, str] = {
+    "ref": "string[pyarrow]",
     "level": "string[pyarrow]",
     "level_rank": "int64",
     "urgent": "bool",

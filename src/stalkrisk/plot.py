@@ -45,7 +45,7 @@ except ImportError as error:  # pragma: no cover - exercised in a test by hiding
 
 from ._api import assess
 from ._assessment import Assessment
-from ._case import Behaviour, Case, Contact, FearLevel, Target, parse_case
+from ._case import Behaviour, Case, CaseInput, Contact, FearLevel, Target, parse_case
 from ._html import COLOURS
 from ._ladder import Level
 from ._packmodel import RulePack
@@ -98,7 +98,7 @@ at least a week) widen the plot; older ones are noted at its left edge."""
 
 
 def timeline(
-    case: Case | Mapping[str, Any] | str | bytes,
+    case: CaseInput,
     assessment: Assessment | None = None,
     ax: Axes | None = None,
     *,
@@ -182,7 +182,7 @@ def _draw_timeline(
 
 
 def trajectory(
-    case: Case | Mapping[str, Any] | str | bytes,
+    case: CaseInput,
     *,
     rule_pack: RulePack | None = None,
     figure: Figure | SubFigure | None = None,

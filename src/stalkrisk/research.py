@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 try:
     import pandas as pd
@@ -46,7 +46,7 @@ except ImportError as error:  # pragma: no cover - exercised in a test by hiding
     ) from error
 
 from ._assessment import Assessment
-from ._case import Case, parse_case
+from ._case import Case, CaseInput, parse_case
 from ._html import COLOURS
 from ._ladder import Level
 from ._packmodel import RulePack
@@ -58,7 +58,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PackComparison", "PairComparison", "compare_packs", "plot_sweep", "sweep"]
 
-CaseInput: TypeAlias = Case | Mapping[str, Any] | str | bytes
 KappaWeights: TypeAlias = Literal["linear", "quadratic"] | None
 
 LEVEL_CODES: tuple[str, ...] = tuple(level.value for level in Level)
