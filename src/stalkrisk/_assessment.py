@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ._ladder import Level
+from ._published import PublishedSchema
 
 __all__ = [
     "Action",
@@ -123,12 +124,14 @@ class RulePackInfo(_Out):
     sha256: str
 
 
-class Assessment(_Out):
+class Assessment(PublishedSchema, _Out):
     """A graded, explained recommendation.
 
     ``str(assessment)`` is a short plain-language report; ``model_dump(mode="json")``
     is the JSON output contract of docs/output.md.
     """
+
+    schema_name: ClassVar[str] = "assessment"
 
     level: Level
     level_title: str

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from itertools import chain, pairwise
-from typing import Annotated, Any, Self, TypeAlias
+from typing import Annotated, Any, ClassVar, Self, TypeAlias
 
 from pydantic import (
     BaseModel,
@@ -32,6 +32,7 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 from ._exceptions import CaseValidationError, Problem
 from ._ladder import RankedStrEnum
 from ._problems import TOO_DEEP, nameable, problems_from
+from ._published import PublishedSchema
 
 __all__ = [
     "Behaviour",
@@ -153,8 +154,10 @@ class ClinicalState(StrEnum):
 _MOMENT_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?"
 _ANY_OFFSET = r"(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})?"
 # No time zone lies beyond ±14:00; FHIR and most stores refuse such offsets later.
-_NEAR_OFFSET = r"(?:[Zz]|[+-](?:(?:0[0-9]|1[0-3]):?[0-5][0-9]|14:?00))?"
+_OFFSET = r"(?:[Zz]|[+-](?:(?:0[0-9]|1[0-3]):?[0-5][0-9]|14:?00))"
+_NEAR_OFFSET = _OFFSET + "?"
 _MAX_OFFSET = timedelta(hours=14)
+_UNIQUE: dict[str, Any] = {"uniqueItems": True}
 _DAY_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 _ISO_DATETIME = (
@@ -224,14 +227,19 @@ def _day_schema(_source: Any, _handler: GetCoreSchemaHandler) -> CoreSchema:
     )
 
 
-# The published JSON Schema stays the plain string formats.
+# The published JSON Schema gives the string formats, and a pattern as well, since
+# a validator checks formats only when asked to: a time without its offset fails it.
 _Moment = Annotated[
     datetime,
     GetPydanticSchema(_moment_schema),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "pattern": f"^{_MOMENT_SHAPE}{_OFFSET}$"}
+    ),
 ]
 _Day = Annotated[
-    date, GetPydanticSchema(_day_schema), WithJsonSchema({"type": "string", "format": "date"})
+    date,
+    GetPydanticSchema(_day_schema),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": f"^{_DAY_SHAPE}$"}),
 ]
 _Id = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
@@ -264,9 +272,13 @@ class Contact(_Model):
 
     id: _Id = Field(description="Unique within the case; appears as evidence. Not a name.")
     at: _Moment = Field(description="When it happened, with a timezone.")
-    behaviours: tuple[Behaviour, ...] = Field(min_length=1, description="At least one code.")
+    behaviours: tuple[Behaviour, ...] = Field(
+        min_length=1, description="At least one code, each once.", json_schema_extra=_UNIQUE
+    )
     channel: Channel | None = None
-    targets: tuple[Target, ...] = Field(default=(Target.CLINICIAN,), min_length=1)
+    targets: tuple[Target, ...] = Field(
+        default=(Target.CLINICIAN,), min_length=1, json_schema_extra=_UNIQUE
+    )
     location: _Text | None = None
     note: _Text | None = Field(default=None, description="What was said or done (sensitive).")
     witnesses: tuple[_Ref, ...] = ()
@@ -355,7 +367,7 @@ class ClientHistory(_Model):
         "needs protection_order_since.",
     )
     motive: Motive | None = None
-    clinical_state: tuple[ClinicalState, ...] = ()
+    clinical_state: tuple[ClinicalState, ...] = Field(default=(), json_schema_extra=_UNIQUE)
     known_since: KnownSince = Field(
         default=KnownSince(), description="When each risk factor became known, if it matters."
     )
@@ -422,7 +434,9 @@ class Fear(_Model):
     level: FearLevel = FearLevel.NONE
     family_afraid: StrictBool = False
     reports: tuple[FearReport, ...] = Field(
-        default=(), description="Dated reports; the latest one is the fear as of assessed_at."
+        default=(),
+        description="Dated reports; the latest one is the fear as of assessed_at.",
+        json_schema_extra=_UNIQUE,  # two reports at one time are refused, so equal ones are
     )
 
     @model_validator(mode="after")
@@ -452,17 +466,20 @@ def _report_time(report: FearReport) -> datetime:
     return report.at
 
 
-class Case(_Model):
+class Case(PublishedSchema, _Model):
     """One client and one clinician, as of ``assessed_at``.
 
     Cases are immutable; the ``with_…`` methods return a validated variant for
     what-if questions and leave the original untouched.
     """
 
+    schema_name: ClassVar[str] = "case"
+
     assessed_at: _Moment = Field(description="The reference time; never the wall clock.")
     client: ClientHistory
     boundaries: Boundaries = Boundaries()
-    contacts: tuple[Contact, ...] = ()
+    # Equal contacts share an id, which is refused.
+    contacts: tuple[Contact, ...] = Field(default=(), json_schema_extra=_UNIQUE)
     fear: Fear = Fear()
     ref: _Id | None = Field(
         default=None,

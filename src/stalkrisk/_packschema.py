@@ -18,6 +18,7 @@ from ._fields import ELEMENTS, GROUPS, FactKind, FieldSpec, fields_for
 from ._ladder import Level
 from ._limits import MAX_DAYS, MAX_NUMBER, MAX_RULES
 from ._packmodel import OPERATORS
+from ._published import SCHEMA_DIALECT, schema_id
 from ._rulepack import _DAY_PARAMETERS, _KINDS, _PICTURES, _REQUIREMENTS, REQUIRED_PARAMETERS
 
 __all__ = ["rulepack_schema"]
@@ -244,7 +245,8 @@ def rulepack_schema() -> dict[str, Any]:
     for kind in _KINDS:
         defs.update(_conditions(kind))
     return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$schema": SCHEMA_DIALECT,
+        "$id": schema_id("rulepack"),
         "title": "stalkrisk rule pack",
         "description": (
             "A stalkrisk rule pack (YAML or JSON), as docs/rules.md describes it. "

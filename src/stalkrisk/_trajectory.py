@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field
 
@@ -15,6 +15,7 @@ from ._fields import ELEMENTS
 from ._known import known_parts
 from ._ladder import Level
 from ._packmodel import RulePack
+from ._published import PublishedSchema
 from ._registry import compiled, default_rule_pack
 from ._stepwise import Stepper
 from ._version import __version__
@@ -129,12 +130,14 @@ class TrajectoryRule(_Out):
     element: str | None = Field(description="The element it finds, if it is an element rule.")
 
 
-class Trajectory(_Out):
+class Trajectory(PublishedSchema, _Out):
     """The grade as the journal grew: one step per distinct contact time, then ``assessed_at``.
 
     Step *k* is ``assess(case.as_of(step.at))``: only what was known by then.
     ``str(trajectory)`` is a dated text report of the changes.
     """
+
+    schema_name: ClassVar[str] = "trajectory"
 
     assessed_at: AwareDatetime
     steps: tuple[TrajectoryStep, ...]
