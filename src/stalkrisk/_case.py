@@ -194,6 +194,13 @@ def _moment_object(value: Any) -> Any:
     return value
 
 
+def _moment_retype(kind: str, value: object) -> tuple[str, str] | None:
+    # Text that has the shape of a time with an offset failed only for the offset.
+    if kind == _ISO_DATETIME[0] and isinstance(value, str) and _moment_shape(value):
+        return _UTC_OFFSET
+    return None
+
+
 def _day_object(value: Any) -> Any:
     # A datetime is a date too, but a moment is not a day.
     if isinstance(value, str) and _day_text(value) is not None:
@@ -209,11 +216,9 @@ def _moment_schema(_source: Any, _handler: GetCoreSchemaHandler) -> CoreSchema:
     aware = core_schema.datetime_schema(tz_constraint="aware")
     return core_schema.json_or_python_schema(
         json_schema=core_schema.chain_schema(
-            [
-                _text_step(_MOMENT_SHAPE + _ANY_OFFSET, _ISO_DATETIME),
-                _text_step(_MOMENT_SHAPE + _NEAR_OFFSET, _UTC_OFFSET),
-                aware,
-            ]
+            # One pattern for both problems (the hot path); _moment_retype tells
+            # a far offset from a malformed time afterwards.
+            [_text_step(_MOMENT_SHAPE + _NEAR_OFFSET, _ISO_DATETIME), aware]
         ),
         python_schema=core_schema.no_info_before_validator_function(_moment_object, aware),
     )
@@ -305,11 +310,15 @@ class Contact(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        behaviours, targets = self.behaviours, self.targets
-        # Most contacts have one behaviour and one target: skip building sets then.
-        repeats_behaviour = len(behaviours) > 1 and len(set(behaviours)) != len(behaviours)
-        repeats_target = len(targets) > 1 and len(set(targets)) != len(targets)
-        threat_missing = self.specific_threat and Behaviour.THREAT not in behaviours
+        # Runs once per contact of every case: most have one behaviour, one target
+        # and no specific threat, which one test settles.
+        fields = self.__dict__
+        behaviours, targets = fields["behaviours"], fields["targets"]
+        if len(behaviours) == 1 and len(targets) == 1 and not fields["specific_threat"]:
+            return self
+        repeats_behaviour = _repeats(behaviours)
+        repeats_target = _repeats(targets)
+        threat_missing = fields["specific_threat"] and Behaviour.THREAT not in behaviours
         if repeats_behaviour or repeats_target or threat_missing:
             found = []
             if repeats_behaviour:
@@ -320,6 +329,14 @@ class Contact(_Model):
                 found.append(("specific_threat", "is true but behaviours has no 'threat'; add it"))
             _raise_inconsistent(found)
         return self
+
+
+def _repeats(codes: tuple[StrEnum, ...]) -> bool:
+    # Two codes are compared as text; a set would hash each through Enum.__hash__,
+    # which is Python code.
+    if len(codes) == 2:
+        return codes[0] == codes[1]
+    return len(codes) > 2 and len(set(codes)) != len(codes)
 
 
 _RISK_FACTORS = (
@@ -791,7 +808,7 @@ def _validate(text: str | bytes, *, keys_may_repeat: bool, path_hint: bool = Fal
     try:
         case = Case.model_validate_json(text)
     except ValidationError as error:
-        problems = problems_from(error)
+        problems = problems_from(error, retype=_moment_retype)
         invalid = any(p.type == "json_invalid" for p in problems)
         if invalid and path_hint and isinstance(text, str) and _looks_like_path(text):
             raise CaseValidationError([LOOKS_LIKE_PATH]) from None

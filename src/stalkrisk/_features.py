@@ -10,11 +10,14 @@ of the contacts it counts: that is the evidence a rule cites.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from itertools import repeat
 from operator import attrgetter
+from typing import cast
+
+from pydantic_core import TzInfo
 
 from ._case import Behaviour, Case, Channel, ClientHistory, Fear, Target
 from ._fields import GROUPS, evidence_fields
@@ -178,6 +181,34 @@ def _first(moments: list[datetime]) -> int | None:
 def _microseconds(moment: datetime) -> int:
     """Exact microseconds since the epoch (floats would blur the two-week boundary)."""
     return (moment - _EPOCH) // _ONE_MICROSECOND
+
+
+# Zones whose offset is one constant: the offset of one of their times serves all.
+# pydantic gives every time it reads from JSON text such a zone.
+_FIXED_ZONES = (timezone, TzInfo)
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+
+
+def microseconds_of(moments: Iterable[datetime]) -> list[int]:
+    """``_microseconds`` of each of ``moments``, in a third of its time.
+
+    Subtracting aware datetimes asks both zones for their offsets; here the wall
+    time is counted field by field and each fixed zone's offset is asked once.
+    """
+    offsets: dict[tzinfo | None, int] = {}
+    found = []
+    for at in moments:
+        zone = at.tzinfo
+        offset = offsets.get(zone)
+        if offset is None:
+            delta = cast(timedelta, at.utcoffset())  # aware: the models take no other
+            offset = (delta.days * 86_400 + delta.seconds) * 10**6 + delta.microseconds
+            if type(zone) in _FIXED_ZONES:
+                offsets[zone] = offset
+        day = at.toordinal() - _EPOCH_DAY
+        seconds = day * 86_400 + at.hour * 3_600 + at.minute * 60 + at.second
+        found.append(seconds * 10**6 + at.microsecond - offset)
+    return found
 
 
 def _therapy_months(client: ClientHistory, assessed_at: datetime) -> float | None:
@@ -417,7 +448,7 @@ class Extractor:
         contacts = case.contacts
         known, place = self._signatures.get, self._place
         ids = list(map(_ID, contacts))
-        moments = [(at - _EPOCH) // _ONE_MICROSECOND for at in map(_AT, contacts)]
+        moments = microseconds_of(map(_AT, contacts))
         placed = [known(signature) or place(signature) for signature in map(_SIGNATURE, contacts)]
         # By time, ties by id (ids are unique); the id sort only when two times tie.
         order = sorted(range(len(contacts)), key=moments.__getitem__)

@@ -8,12 +8,13 @@ and a key that may be clinical text is never named.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from pydantic import ValidationError
 
 from ._exceptions import Problem
 
-__all__ = ["TOO_DEEP", "nameable", "problems_from"]
+__all__ = ["TOO_DEEP", "Retype", "nameable", "problems_from"]
 
 TOO_DEEP = Problem(
     loc="",
@@ -29,9 +30,19 @@ _KEY_ERRORS = frozenset({"extra_forbidden", "invalid_key"})
 nameable = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}").fullmatch
 
 
-def problems_from(error: ValidationError) -> list[Problem]:
+Retype = Callable[[str, object], tuple[str, str] | None]
+"""Given an error's type and input, a better (type, message) for it, or None."""
+
+
+def problems_from(error: ValidationError, *, retype: Retype | None = None) -> list[Problem]:
+    """``error`` as problems; ``retype`` may refine a type from the input (never shown)."""
     problems = []
-    for item in error.errors(include_url=False, include_input=False, include_context=True):
+    items = error.errors(include_url=False, include_input=retype is not None, include_context=True)
+    for item in items:
+        if retype is not None:
+            better = retype(item["type"], item.get("input"))
+            if better is not None:
+                item["type"], item["msg"] = better
         parts, msg = item["loc"], item["msg"]
         if item["type"] in _KEY_ERRORS:
             key = parts[-1]
