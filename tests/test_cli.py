@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ import yaml
 from builders import case, contact
 
 import stalkrisk
+import stalkrisk.fhir
 from stalkrisk import _cli
 
 SENTINEL = "SENTINEL-SECRET-TEXT"
@@ -69,6 +71,17 @@ def case_with_secrets() -> dict[str, Any]:
         ),
         contact("c2", 3, "gift", note=SENTINEL),
     )
+
+
+def fhir_level(resource: dict[str, Any]) -> str:
+    """The ladder level of a FHIR RiskAssessment, from its prediction's extension."""
+    [code] = [
+        coding["code"]
+        for extension in resource["prediction"][0]["extension"]
+        for coding in extension.get("valueCodeableConcept", {}).get("coding", [])
+        if coding["system"] == stalkrisk.fhir.LEVEL_SYSTEM
+    ]
+    return str(code)
 
 
 def assert_clean_failure(out: str, err: str) -> None:
@@ -633,11 +646,9 @@ def test_assess_format_fhir_prints_a_risk_assessment(
 
     assert code == 0
     assert err == ""
-    resource = json.loads(out)
-    assert resource["resourceType"] == "RiskAssessment"
-    assert resource["subject"] == {"reference": "Patient/42"}
-    codes = [c["code"] for c in resource["prediction"][0]["qualitativeRisk"]["coding"]]
-    assert codes == ["police", "high"]
+    assert json.loads(out) == stalkrisk.fhir.to_risk_assessment(
+        stalkrisk.assess(threat_case()), subject_reference="Patient/42"
+    )
 
 
 def test_assess_format_fhir_never_echoes_free_text(
@@ -645,7 +656,9 @@ def test_assess_format_fhir_never_echoes_free_text(
 ) -> None:
     path = write_case(tmp_path, case_with_secrets())
 
-    code, out, err = run(monkeypatch, capsys, "assess", str(path), "--format", "fhir")
+    code, out, err = run(
+        monkeypatch, capsys, "assess", str(path), "--format", "fhir", "--subject", "Patient/1"
+    )
 
     assert code == 0
     assert SENTINEL not in out + err
@@ -667,13 +680,15 @@ def test_module_assess_format_fhir_exits_0() -> None:
     example = _stalkrisk("example")
 
     result = _stalkrisk(
-        "assess", "-", "--format", "fhir", "--fhir-version", "R4B", stdin=example.stdout
+        "assess",
+        *("-", "--format", "fhir", "--subject", "Group/g1", "--fhir-version", "R4B"),
+        stdin=example.stdout,
     )
 
     assert result.returncode == 0, result.stderr
     resource = json.loads(result.stdout)
-    assert resource["subject"] == {"reference": "Patient/unknown"}
-    assert resource["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == "referral"
+    assert resource["subject"] == {"reference": "Group/g1"}
+    assert fhir_level(resource) == "referral"
 
 
 def test_an_interrupt_exits_130_with_one_line_and_no_output(
@@ -857,3 +872,481 @@ def test_schema_rulepack_with_another_schema_is_a_usage_error(
 
     assert info.value.code == 2
     assert "not allowed with" in capsys.readouterr().err
+
+
+# --- several cases: FILEs, JSON Lines, -o ------------------------------------------------------
+
+
+def gift_case() -> dict[str, Any]:
+    """A single gift from a current client: graded reflective."""
+    return case(contact("c1", 0, "gift"))
+
+
+def invalid_case() -> dict[str, Any]:
+    """Two problems: assessed_at missing, client.relationship not allowed; a secret note."""
+    return {
+        "client": {"relationship": "friend"},
+        "contacts": [contact("c1", 0, "gift", note=SENTINEL)],
+    }
+
+
+def jsonl(*cases: dict[str, Any]) -> str:
+    return "".join(json.dumps(data) + "\n" for data in cases)
+
+
+def levels(json_lines: str) -> list[str]:
+    return [json.loads(line)["level"] for line in json_lines.splitlines()]
+
+
+def test_assess_several_files_heads_each_text_report_with_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = write_case(tmp_path, threat_case(), "a.json")
+    second = write_case(tmp_path, gift_case(), "b.json")
+
+    code, out, err = run(monkeypatch, capsys, "assess", str(first), str(second))
+
+    assert code == 0
+    assert err == ""
+    assert out == (
+        f"==> {first} <==\n{stalkrisk.assess(threat_case())}\n"
+        f"\n==> {second} <==\n{stalkrisk.assess(gift_case())}\n"
+    )
+
+
+def test_assess_several_files_as_json_prints_one_line_per_case_in_input_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = [
+        write_case(tmp_path, gift_case(), "a.json"),
+        write_case(tmp_path, threat_case(), "b.json"),
+        write_case(tmp_path, gift_case(), "c.json"),
+    ]
+
+    code, out, _ = run(monkeypatch, capsys, "assess", *map(str, paths), "--format", "json")
+
+    assert code == 0
+    assert [stalkrisk.Assessment.model_validate_json(line) for line in out.splitlines()] == [
+        stalkrisk.assess(gift_case()),
+        stalkrisk.assess(threat_case()),
+        stalkrisk.assess(gift_case()),
+    ]
+
+
+def test_assess_jsonl_file_gives_one_result_per_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_text(jsonl(threat_case(), gift_case()), encoding="utf-8")
+
+    code, out, err = run(monkeypatch, capsys, "assess", "--jsonl", str(path), "--format", "json")
+
+    assert code == 0
+    assert err == ""
+    assert levels(out) == ["police", "reflective"]
+
+
+def test_assess_jsonl_from_stdin_gives_one_result_per_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stdin = jsonl(gift_case(), threat_case(), gift_case())
+
+    code, out, _ = run(
+        monkeypatch, capsys, "assess", "--jsonl", "-", "--format", "json", stdin=stdin
+    )
+
+    assert code == 0
+    assert levels(out) == ["reflective", "police", "reflective"]
+
+
+def test_assess_jsonl_text_heads_each_report_with_its_line_and_skips_blank_lines(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stdin = "\n" + jsonl(gift_case()) + "  \n" + jsonl(threat_case())
+
+    code, out, _ = run(monkeypatch, capsys, "assess", "--jsonl", "-", stdin=stdin)
+
+    assert code == 0
+    headers = [line for line in out.splitlines() if line.startswith("==> ")]
+    assert headers == ["==> standard input, line 2 <==", "==> standard input, line 4 <=="]
+
+
+def test_assess_jsonl_without_a_case_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(monkeypatch, capsys, "assess", "--jsonl", "-", stdin="\n  \n")
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert err == "stalkrisk: standard input: no cases; expected one case as JSON per line\n"
+
+
+def test_assess_mix_of_valid_and_invalid_files_exits_2_and_prints_the_valid_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write_case(tmp_path, threat_case(), "good.json")
+    bad = write_case(tmp_path, invalid_case(), "bad.json")
+    absent = tmp_path / "absent.json"
+    last = write_case(tmp_path, gift_case(), "last.json")
+    argv = [str(good), str(bad), str(absent), str(last)]
+
+    code, out, err = run(monkeypatch, capsys, "assess", *argv, "--format", "json")
+
+    assert code == 2
+    assert levels(out) == ["police", "reflective"]
+    assert [json.loads(line)["input"] for line in err.splitlines()] == [str(bad), str(absent)]
+
+
+def test_assess_mix_in_text_names_each_invalid_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write_case(tmp_path, threat_case(), "good.json")
+    bad = write_case(tmp_path, invalid_case(), "bad.json")
+    empty = tmp_path / "empty.json"
+    empty.write_text("", encoding="utf-8")
+
+    code, out, err = run(monkeypatch, capsys, "assess", str(bad), str(good), str(empty))
+
+    assert code == 2
+    assert out.startswith(f"==> {good} <==\nRecommendation: police")
+    assert err.splitlines() == [
+        f"stalkrisk: {bad}: invalid case (2 problems)",
+        "  assessed_at: Field required [missing]",
+        "  client.relationship: Input should be 'current', 'former', 'prospective' or 'unknown'"
+        " [enum]",
+        f"stalkrisk: {empty}: the input is empty; expected a case as JSON",
+    ]
+
+
+def test_assess_jsonl_mix_reports_the_invalid_line_and_prints_the_others(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stdin = jsonl(threat_case(), invalid_case()) + f"not json {SENTINEL}\n" + jsonl(gift_case())
+
+    code, out, err = run(
+        monkeypatch, capsys, "assess", "--jsonl", "-", "--format", "json", stdin=stdin
+    )
+
+    assert code == 2
+    assert levels(out) == ["police", "reflective"]
+    assert [(report["input"], report["line"]) for report in map(json.loads, err.splitlines())] == [
+        ("-", 2),
+        ("-", 3),
+    ]
+    assert SENTINEL not in out + err
+
+
+def test_json_format_problems_go_to_stderr_as_json_naming_loc_and_type(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        monkeypatch, capsys, "assess", "-", "--format", "json", stdin=json.dumps(invalid_case())
+    )
+
+    assert code == 2
+    assert out == ""
+    assert len(err.splitlines()) == 1
+    report = json.loads(err)
+    assert report["input"] == "-"
+    assert [(problem["loc"], problem["type"]) for problem in report["problems"]] == [
+        ("assessed_at", "missing"),
+        ("client.relationship", "enum"),
+    ]
+    assert all(problem["msg"] for problem in report["problems"])
+    assert SENTINEL not in err
+
+
+def test_json_format_problem_of_an_unreadable_file_is_json_with_its_type(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    absent = tmp_path / "absent.json"
+
+    code, _, err = run(monkeypatch, capsys, "assess", str(absent), "--format", "json")
+
+    assert code == 2
+    assert json.loads(err) == {
+        "input": str(absent),
+        "problems": [{"loc": "", "type": "not_found", "msg": f"{absent}: no such file"}],
+    }
+
+
+def test_json_format_rule_pack_problems_are_json_naming_the_pack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = _broken_pack(tmp_path)
+    case_path = write_case(tmp_path, threat_case())
+
+    code, out, err = run(
+        monkeypatch, capsys, "assess", str(case_path), "--rules", str(pack), "--format", "json"
+    )
+
+    assert code == 2
+    assert out == ""
+    report = json.loads(err)
+    assert report["rule_pack"] == str(pack)
+    [problem] = report["problems"]
+    assert (problem["loc"], problem["type"]) == ("rules[0].when.all[0].field", "unknown_field")
+
+
+def test_rules_json_format_reports_a_bad_pack_as_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = _broken_pack(tmp_path)
+
+    code, out, err = run(monkeypatch, capsys, "rules", "--rules", str(pack), "--format", "json")
+
+    assert code == 2
+    assert out == ""
+    assert json.loads(err)["rule_pack"] == str(pack)
+
+
+def test_output_option_writes_the_file_and_nothing_on_stdout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_case(tmp_path, threat_case())
+    target = tmp_path / "assessment.json"
+
+    code, out, err = run(
+        monkeypatch, capsys, "assess", str(path), "--format", "json", "-o", str(target)
+    )
+
+    assert code == 0
+    assert (out, err) == ("", "")
+    assessment = stalkrisk.Assessment.model_validate_json(target.read_text(encoding="utf-8"))
+    assert assessment == stalkrisk.assess(threat_case())
+
+
+def test_output_option_replaces_a_file_and_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_case(tmp_path, gift_case())
+    target = tmp_path / "report.txt"
+    target.write_text("an earlier, longer report\n" * 100, encoding="utf-8")
+
+    code, _, _ = run(monkeypatch, capsys, "assess", str(path), "--output", str(target))
+
+    assert code == 0
+    assert target.read_text(encoding="utf-8") == str(stalkrisk.assess(gift_case())) + "\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case.json", "report.txt"]
+
+
+def test_output_option_keeps_the_valid_results_of_a_mix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "cases.jsonl"
+    source.write_text(jsonl(invalid_case(), gift_case()), encoding="utf-8")
+    target = tmp_path / "out.jsonl"
+
+    code, out, _ = run(
+        monkeypatch, capsys, "assess", "--jsonl", str(source), "--format", "json", "-o", str(target)
+    )
+
+    assert code == 2
+    assert out == ""
+    assert levels(target.read_text(encoding="utf-8")) == ["reflective"]
+
+
+def test_output_option_leaves_an_earlier_file_when_no_case_is_valid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_case(tmp_path, invalid_case())
+    target = tmp_path / "out.json"
+    target.write_text("earlier\n", encoding="utf-8")
+
+    code, _, _ = run(monkeypatch, capsys, "assess", str(path), "-o", str(target))
+
+    assert code == 2
+    assert target.read_text(encoding="utf-8") == "earlier\n"
+
+
+def test_output_option_writes_nothing_on_an_internal_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def explode(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(SENTINEL)
+
+    monkeypatch.setattr("stalkrisk._cli.assess", explode)
+    path = write_case(tmp_path, threat_case())
+    target = tmp_path / "out.json"
+
+    code, _, _ = run(monkeypatch, capsys, "assess", str(path), "-o", str(target))
+
+    assert code == 1
+    assert not target.exists()
+
+
+def test_output_option_into_a_missing_directory_exits_2_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_case(tmp_path, threat_case())
+    target = tmp_path / "absent" / "out.json"
+
+    code, out, err = run(monkeypatch, capsys, "assess", str(path), "-o", str(target))
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert err == f"stalkrisk: cannot write {target} (No such file or directory)\n"
+
+
+def test_format_fhir_without_subject_exits_2_before_reading_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_case(tmp_path, threat_case())
+
+    code, out, err = run(monkeypatch, capsys, "assess", str(path), "--format", "fhir")
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert err == ("stalkrisk: --format fhir needs --subject, the client: Patient/ID or Group/ID\n")
+
+
+def test_format_fhir_of_several_files_gives_one_transaction_bundle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = write_case(tmp_path, threat_case(), "a.json")
+    second = write_case(tmp_path, gift_case(), "b.json")
+
+    code, out, _ = run(
+        monkeypatch,
+        capsys,
+        *("assess", str(first), str(second), "--format", "fhir", "--subject", "Patient/7"),
+    )
+
+    assert code == 0
+    assert json.loads(out) == stalkrisk.fhir.bundle(
+        [stalkrisk.assess(threat_case()), stalkrisk.assess(gift_case())],
+        subject_reference="Patient/7",
+    )
+    assert len(out.splitlines()) == 1
+
+
+def test_format_fhir_of_a_jsonl_mix_bundles_the_valid_cases_and_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stdin = jsonl(invalid_case(), threat_case())
+
+    code, out, err = run(
+        monkeypatch,
+        capsys,
+        *("assess", "--jsonl", "-", "--format", "fhir", "--subject", "Patient/7"),
+        stdin=stdin,
+    )
+
+    assert code == 2
+    assert err.startswith("stalkrisk: standard input, line 1: invalid case")
+    [entry] = json.loads(out)["entry"]
+    assert fhir_level(entry["resource"]) == "police"
+
+
+def test_format_fhir_passes_status_and_id_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_case(tmp_path, threat_case())
+    options = ("--subject", "Patient/7", "--status", "final", "--id", "ra-1")
+
+    code, out, _ = run(monkeypatch, capsys, "assess", str(path), "--format", "fhir", *options)
+
+    assert code == 0
+    assert json.loads(out) == stalkrisk.fhir.to_risk_assessment(
+        stalkrisk.assess(threat_case()), subject_reference="Patient/7", status="final", id="ra-1"
+    )
+
+
+def test_format_fhir_with_a_bad_status_exits_2_naming_the_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_case(tmp_path, threat_case())
+    options = ("--subject", "Patient/7", "--status", "signed")
+
+    code, out, err = run(monkeypatch, capsys, "assess", str(path), "--format", "fhir", *options)
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert err.startswith("stalkrisk: --status must be one of ")
+
+
+def test_format_fhir_refuses_id_and_basis_for_a_bundle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_case(tmp_path, threat_case())
+    options = ("--subject", "Patient/7", "--id", "ra-1", "--basis", "DocumentReference/d1")
+
+    code, out, err = run(
+        monkeypatch, capsys, "assess", "--jsonl", str(path), "--format", "fhir", *options
+    )
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert err == "stalkrisk: --basis, --id: only with one case, not in a bundle\n"
+
+
+def test_trajectory_of_several_files_as_json_prints_one_line_per_case(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = write_case(tmp_path, gift_case(), "a.json")
+    second = write_case(tmp_path, threat_case(), "b.json")
+
+    code, out, _ = run(
+        monkeypatch, capsys, "trajectory", str(first), str(second), "--format", "json"
+    )
+
+    assert code == 0
+    assert [stalkrisk.Trajectory.model_validate_json(line) for line in out.splitlines()] == [
+        stalkrisk.trajectory(gift_case()),
+        stalkrisk.trajectory(threat_case()),
+    ]
+
+
+def test_trajectory_jsonl_mix_exits_2_and_writes_the_valid_ones_to_the_output_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "trajectories.txt"
+    stdin = jsonl(threat_case(), invalid_case())
+
+    code, out, err = run(
+        monkeypatch, capsys, "trajectory", "--jsonl", "-", "-o", str(target), stdin=stdin
+    )
+
+    assert code == 2
+    assert out == ""
+    assert err.startswith("stalkrisk: standard input, line 2: invalid case (2 problems)\n")
+    written = target.read_text(encoding="utf-8")
+    assert written == f"==> standard input, line 1 <==\n{stalkrisk.trajectory(threat_case())}\n"
+
+
+# --- the help pasted in docs/cli.md -----------------------------------------------------------
+
+
+CLI_MD = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _help(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    with pytest.raises(SystemExit):
+        _cli.main([*argv, "--help"])
+    return capsys.readouterr().out
+
+
+def _text_blocks() -> list[str]:
+    return re.findall(r"^```text\n(.*?)^```", CLI_MD.read_text(encoding="utf-8"), re.M | re.S)
+
+
+def test_docs_list_each_command_with_its_help(capsys: pytest.CaptureFixture[str]) -> None:
+    listing = _text_blocks()[0].splitlines()[2:]
+
+    help_text = _words(_help(capsys))
+
+    assert len(listing) == 5
+    assert [line for line in listing if _words(line) not in help_text] == []
+
+
+@pytest.mark.parametrize("command", ["assess", "trajectory"])
+def test_docs_give_each_case_command_its_current_usage(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    usage = _help(capsys, command).split("\n\n")[0].removeprefix("usage: ")
+
+    assert _words(usage) in [_words(block) for block in _text_blocks()]

@@ -146,4 +146,8 @@ def test_the_command_line_exits_0_or_2_never_1(value: Any) -> None:
     assert code in (0, 2)
     assert "Traceback" not in stderr.getvalue()
     if code == 2:
-        assert stderr.getvalue().startswith("stalkrisk: invalid case")
+        # Under --format json the problems are JSON too, one line naming the input.
+        report = json.loads(stderr.getvalue())
+        assert report["input"] == "-"
+        assert report["problems"]
+        assert all({"loc", "type", "msg"} <= set(problem) for problem in report["problems"])

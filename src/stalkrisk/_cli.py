@@ -4,7 +4,9 @@ Exit codes: 0 ok, 1 internal error, 2 invalid input (the message names the JSON
 path or the rule-pack field, one problem per line, and never quotes case text)
 or a standard stream that cannot be used: standard input closed or unreadable,
 standard output closed or failing (a full disk).  Both are for the user to fix;
-1 is kept for faults of the program.  A closed standard error only silences the
+1 is kept for faults of the program.  With several cases (several FILEs, or
+``--jsonl``), 2 if any was invalid: the others are still assessed and written, and
+an internal error stops them all.  A closed standard error only silences the
 messages; the exit code still tells.  130 means interrupted (Ctrl-C): nothing is
 printed but one line on standard error.
 """
@@ -17,9 +19,12 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO, TypeVar
 
 from pydantic import BaseModel
 
@@ -27,7 +32,7 @@ from ._api import assess
 from ._assessment import Assessment
 from ._case import Case
 from ._examples import example_json
-from ._exceptions import CaseValidationError, EngineError, RulePackError
+from ._exceptions import CaseValidationError, EngineError, Problem, RulePackError
 from ._fields import fields_for
 from ._packmodel import RulePack
 from ._registry import default_rule_pack, load_rule_pack
@@ -43,17 +48,26 @@ EXIT_INTERNAL = 1
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130  # the shells' code for a command ended by SIGINT
 
-_DEFAULT_SUBJECT = "Patient/unknown"
-_FHIR_OPTIONS = ("subject", "performer", "basis", "fhir_version")
+_FHIR_OPTIONS = ("subject", "performer", "basis", "status", "id", "fhir_version")
 _FHIR_ARGUMENTS = (
     ("subject_reference", "--subject"),
     ("performer_reference", "--performer"),
     ("basis", "--basis"),
+    ("status", "--status"),
+    ("id", "--id"),
 )
+_NOT_IN_A_BUNDLE = ("basis", "id")  # fhir.bundle() has no per-resource basis or id
 
 
 class _InvalidInput(Exception):
-    """Input the user can fix; the message is safe to print."""
+    """Input the user can fix; the message is safe to print.
+
+    ``type`` is the stable code of the problem in the JSON report of ``--format json``.
+    """
+
+    def __init__(self, message: str, *, type: str = "invalid") -> None:
+        super().__init__(message)
+        self.type = type
 
 
 def _why(error: Exception) -> str:
@@ -70,60 +84,164 @@ def _read_input(source: str) -> str:
     if source == "-":
         stdin = sys.stdin
         if stdin is None:  # Python sets None when the process starts without it
-            raise _InvalidInput("cannot read standard input (it is closed)")
+            raise _InvalidInput("cannot read standard input (it is closed)", type="unreadable")
         stream = getattr(stdin, "buffer", None)  # a text-only stand-in has none
         try:
             return stream.read().decode("utf-8-sig") if stream is not None else stdin.read()
         except UnicodeDecodeError:
-            raise _InvalidInput("standard input is not UTF-8 text") from None
+            raise _InvalidInput("standard input is not UTF-8 text", type="not_utf8") from None
         except (OSError, ValueError) as error:
-            raise _InvalidInput(f"cannot read standard input ({_why(error)})") from None
+            raise _InvalidInput(
+                f"cannot read standard input ({_why(error)})", type="unreadable"
+            ) from None
     try:
         return Path(source).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise _InvalidInput(f"{source}: no such file") from None
+        raise _InvalidInput(f"{source}: no such file", type="not_found") from None
     except IsADirectoryError:
-        raise _InvalidInput(f"{source}: is a directory, expected a case JSON file") from None
+        raise _InvalidInput(
+            f"{source}: is a directory, expected a case JSON file", type="is_a_directory"
+        ) from None
     except UnicodeDecodeError:
-        raise _InvalidInput(f"{source}: not UTF-8 text") from None
+        raise _InvalidInput(f"{source}: not UTF-8 text", type="not_utf8") from None
     except OSError as error:
-        raise _InvalidInput(f"{source}: cannot read ({error.strerror})") from None
+        raise _InvalidInput(
+            f"{source}: cannot read ({error.strerror})", type="unreadable"
+        ) from None
 
 
 def _pack(path: str | None) -> RulePack:
     return load_rule_pack(path) if path else default_rule_pack()
 
 
-def _fhir_resource(result: Assessment, args: argparse.Namespace) -> str:
+_Result = TypeVar("_Result")
+
+
+@dataclass(frozen=True)
+class _Input:
+    """Where a case comes from: a FILE argument (``-`` for standard input) and its line."""
+
+    source: str
+    line: int | None = None  # with --jsonl
+
+    @property
+    def label(self) -> str:
+        name = "standard input" if self.source == "-" else self.source
+        return name if self.line is None else f"{name}, line {self.line}"
+
+    def report(self, problems: Sequence[Problem]) -> str:
+        """The JSON problem report of ``--format json``: one line, naming this input."""
+        document: dict[str, object] = {"input": self.source}
+        if self.line is not None:
+            document["line"] = self.line
+        document["problems"] = [
+            {"loc": problem.loc, "type": problem.type, "msg": problem.msg} for problem in problems
+        ]
+        return json.dumps(document, ensure_ascii=False)
+
+
+class _Batch:
+    """The cases of ``assess`` and ``trajectory``, each reported on standard error if invalid.
+
+    With several FILEs or ``--jsonl`` the command runs in batch mode: every case is
+    tried, text results and messages name their input, and JSON results are JSON Lines.
+    """
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.several = bool(args.jsonl) or len(args.files) > 1
+        self.as_json = args.format == "json"
+        self.invalid = False
+
+    def cases(self) -> Iterator[tuple[_Input, str]]:
+        """Each case's input and text, in input order; the unreadable ones are reported."""
+        for source in self.args.files:
+            whole = _Input(source)
+            try:
+                text = _read_input(source)
+            except _InvalidInput as error:
+                self.reject(whole, str(error), [Problem("", error.type, str(error))])
+                continue
+            if not self.args.jsonl:
+                yield whole, text
+                continue
+            # Split on "\n" only: JSON text may hold U+2028, which splitlines() would cut.
+            lines = enumerate(text.split("\n"), 1)
+            cases = [(number, line) for number, line in lines if line.strip()]
+            if not cases:
+                message = f"{whole.label}: no cases; expected one case as JSON per line"
+                self.reject(whole, message, [Problem("", "empty", message)])
+            for number, line in cases:
+                yield _Input(source, number), line
+
+    def results(self, make: Callable[[str], _Result]) -> Iterator[tuple[_Input, _Result]]:
+        """``make`` applied to each valid case; invalid cases are reported and skipped."""
+        for where, text in self.cases():
+            prefix = f"{where.label}: " if self.several else ""
+            if not text.strip():
+                message = "the input is empty; expected a case as JSON"
+                self.reject(where, prefix + message, [Problem("", "empty", message)])
+                continue
+            try:
+                result = make(text)
+            except CaseValidationError as error:
+                count = len(error.problems)
+                lines = [f"{prefix}invalid case ({count} problem{'s' if count != 1 else ''})"]
+                lines += [f"  {problem}" for problem in error.problems]
+                self.reject(where, "\n".join(lines), error.problems)
+                continue
+            yield where, result
+
+    def reject(self, where: _Input, message: str, problems: Sequence[Problem]) -> None:
+        self.invalid = True
+        _say(where.report(problems) if self.as_json else f"stalkrisk: {message}")
+
+    def write(self, out: TextIO, results: Iterable[tuple[_Input, BaseModel]]) -> int:
+        """Write the results as ``--format`` text or JSON; the exit code for the batch."""
+        for index, (where, result) in enumerate(results):
+            if self.as_json:
+                # Shielded: pydantic would turn a Ctrl-C while it serialises into its own error.
+                dump = partial(result.model_dump_json, indent=None if self.several else 2)
+                out.write(shielded(dump) + "\n")
+                continue
+            if self.several:
+                out.write(("\n" if index else "") + f"==> {where.label} <==\n")
+            out.write(str(result) + "\n")
+        return self.code()
+
+    def code(self) -> int:
+        return EXIT_INVALID if self.invalid else EXIT_OK
+
+
+def _fhir_output(results: Sequence[Assessment], args: argparse.Namespace, several: bool) -> str:
+    """One RiskAssessment as indented JSON, or a transaction Bundle of several as one line."""
     from . import fhir
 
+    # Options left out take the library's defaults (status preliminary, version R4).
+    given = {
+        "performer_reference": args.performer,
+        "status": args.status,
+        "version": args.fhir_version,
+    }
+    options: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
     try:
+        if several:
+            document = fhir.bundle(results, subject_reference=args.subject, **options)
+            return json.dumps(document, ensure_ascii=False) + "\n"
+        [result] = results
         resource = fhir.to_risk_assessment(
-            result,
-            subject_reference=args.subject or _DEFAULT_SUBJECT,
-            performer_reference=args.performer,
-            basis=args.basis or (),
-            version=args.fhir_version or "R4",
+            result, subject_reference=args.subject, basis=args.basis or (), id=args.id, **options
         )
+        return json.dumps(resource, indent=2, ensure_ascii=False) + "\n"
     except ImportError as error:
         raise _InvalidInput(str(error)) from None
     except ValueError as error:
-        # Only the references given on the command line can be wrong here; the message
+        # Only the options given on the command line can be wrong here; the message
         # names the argument (renamed to its option) and quotes only what the user typed.
-        message = str(error).splitlines()[0]
+        message = re.sub(r"^assessments\[\d+\]: ", "", str(error).splitlines()[0])
         for argument, option in _FHIR_ARGUMENTS:
             message = re.sub(rf"^{argument}\b(\[\d+\])?", option, message)
         raise _InvalidInput(message) from None
-    return json.dumps(resource, indent=2, ensure_ascii=False) + "\n"
-
-
-def _case_input(args: argparse.Namespace) -> tuple[RulePack, str]:
-    """The rule pack (``--rules``) and the case text (``FILE``) of ``assess`` and ``trajectory``."""
-    pack = _pack(args.rules)
-    text = _read_input(args.file)
-    if not text.strip():
-        raise _InvalidInput("the input is empty; expected a case as JSON")
-    return pack, text
 
 
 def _cmd_assess(args: argparse.Namespace, out: TextIO) -> int:
@@ -132,27 +250,31 @@ def _cmd_assess(args: argparse.Namespace, out: TextIO) -> int:
         if given:
             options = ", ".join("--" + name.replace("_", "-") for name in given)
             raise _InvalidInput(f"{options}: only with --format fhir")
-    pack, text = _case_input(args)
-    result = assess(text, rule_pack=pack)
-    if args.format == "json":
-        # Shielded: pydantic would turn a Ctrl-C while it serialises into its own error.
-        out.write(shielded(lambda: result.model_dump_json(indent=2)) + "\n")
-    elif args.format == "fhir":
-        out.write(_fhir_resource(result, args))
-    else:
-        out.write(str(result) + "\n")
-    return EXIT_OK
+    elif args.subject is None:
+        # No default: a resource about "Patient/unknown" would be filed against nobody.
+        raise _InvalidInput("--format fhir needs --subject, the client: Patient/ID or Group/ID")
+    batch = _Batch(args)
+    if args.format == "fhir" and batch.several:
+        given = [name for name in _NOT_IN_A_BUNDLE if getattr(args, name) is not None]
+        if given:
+            options = ", ".join("--" + name for name in given)
+            raise _InvalidInput(f"{options}: only with one case, not in a bundle")
+    pack = _pack(args.rules)
+    results = batch.results(lambda text: assess(text, rule_pack=pack))
+    if args.format != "fhir":
+        return batch.write(out, results)
+    assessments = [result for _, result in results]
+    if assessments:  # with no valid case there is nothing to write, not an empty bundle
+        out.write(_fhir_output(assessments, args, batch.several))
+    return batch.code()
 
 
 def _cmd_trajectory(args: argparse.Namespace, out: TextIO) -> int:
-    pack, text = _case_input(args)
-    result = trajectory(text, rule_pack=pack, full=args.full)
-    if args.format == "json":
-        # Shielded: pydantic would turn a Ctrl-C while it serialises into its own error.
-        out.write(shielded(lambda: result.model_dump_json(indent=2)) + "\n")
-    else:
-        out.write(str(result) + "\n")
-    return EXIT_OK
+    pack = _pack(args.rules)
+    batch = _Batch(args)
+    return batch.write(
+        out, batch.results(lambda text: trajectory(text, rule_pack=pack, full=args.full))
+    )
 
 
 def _schema_text(model: type[BaseModel]) -> str:
@@ -225,6 +347,26 @@ def _cmd_example(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _case_arguments(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+    """The input and output arguments shared by ``assess`` and ``trajectory``."""
+    parser.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="case JSON file, or - for standard input; several are run in turn",
+    )
+    parser.add_argument(
+        "--jsonl", action="store_true", help="each FILE holds one case per line (JSON Lines)"
+    )
+    parser.add_argument("--format", choices=formats, default="text")
+    parser.add_argument(
+        "-o", "--output", metavar="OUT", help="write the results to this file, not stdout"
+    )
+    parser.add_argument(
+        "--rules", metavar="PACK", help="a rule pack file instead of the bundled one"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stalkrisk",
@@ -237,19 +379,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"stalkrisk {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p_assess = commands.add_parser("assess", help="assess a case given as JSON")
-    p_assess.add_argument("file", metavar="FILE", help="case JSON file, or - for standard input")
-    p_assess.add_argument("--format", choices=("text", "json", "fhir"), default="text")
-    p_assess.add_argument(
-        "--rules", metavar="PACK", help="a rule pack file instead of the bundled one"
-    )
+    p_assess = commands.add_parser("assess", help="assess cases given as JSON")
+    _case_arguments(p_assess, ("text", "json", "fhir"))
     fhir_options = p_assess.add_argument_group(
-        "FHIR output", "with --format fhir: a FHIR RiskAssessment (needs stalkrisk[fhir])"
+        "FHIR output",
+        "with --format fhir: a FHIR RiskAssessment, or a transaction Bundle of several"
+        " (needs stalkrisk[fhir])",
     )
     fhir_options.add_argument(
-        "--subject",
-        metavar="REF",
-        help=f"the client, Patient/ID or Group/ID (default {_DEFAULT_SUBJECT})",
+        "--subject", metavar="REF", help="the client, Patient/ID or Group/ID (required)"
     )
     fhir_options.add_argument(
         "--performer", metavar="REF", help="who assessed, such as Practitioner/ID"
@@ -258,8 +396,14 @@ def _parser() -> argparse.ArgumentParser:
         "--basis",
         metavar="REF",
         action="append",
-        help="a record the assessment rests on, such as DocumentReference/ID (repeatable)",
+        help="a record the assessment rests on, as DocumentReference/ID (repeatable; one case)",
     )
+    fhir_options.add_argument(
+        "--status",
+        metavar="CODE",
+        help="the resource's status, such as final (default preliminary: awaiting sign-off)",
+    )
+    fhir_options.add_argument("--id", metavar="ID", help="the resource's id (only with one case)")
     fhir_options.add_argument(
         "--fhir-version",
         choices=("R4", "R4B", "R5"),
@@ -268,17 +412,11 @@ def _parser() -> argparse.ArgumentParser:
     p_assess.set_defaults(run=_cmd_assess)
 
     p_trajectory = commands.add_parser(
-        "trajectory", help="re-assess a case at every contact: the grade as the journal grew"
+        "trajectory", help="re-assess cases at every contact: the grade as the journal grew"
     )
-    p_trajectory.add_argument(
-        "file", metavar="FILE", help="case JSON file, or - for standard input"
-    )
-    p_trajectory.add_argument("--format", choices=("text", "json"), default="text")
+    _case_arguments(p_trajectory, ("text", "json"))
     p_trajectory.add_argument(
         "--full", action="store_true", help="give each step its whole assessment"
-    )
-    p_trajectory.add_argument(
-        "--rules", metavar="PACK", help="a rule pack file instead of the bundled one"
     )
     p_trajectory.set_defaults(run=_cmd_trajectory)
 
@@ -352,20 +490,56 @@ def _write_output(text: str) -> int:
     return EXIT_OK
 
 
+def _write_file(path: str, text: str) -> int:
+    """Write ``text`` to ``path`` whole or not at all: a temporary file beside it, then a rename."""
+    target = Path(path)
+    try:
+        # mkstemp makes the file readable by its owner only, as befits clinical data.
+        handle, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+        )
+    except OSError as error:
+        _say(f"stalkrisk: cannot write {path} ({error.strerror})")
+        return EXIT_INVALID
+    done = False
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())  # on disk before the rename makes it the file
+        os.replace(temporary, target)
+        done = True
+    except OSError as error:
+        _say(f"stalkrisk: cannot write {path} ({error.strerror})")
+        return EXIT_INVALID
+    finally:
+        if not done:
+            Path(temporary).unlink(missing_ok=True)
+    return EXIT_OK
+
+
+def _pack_report(error: RulePackError) -> str:
+    """The JSON problem report of ``--format json`` for a rule pack."""
+    problems = [
+        {"loc": problem.field or "", "type": problem.type, "msg": problem.msg}
+        for problem in error.problems
+    ]
+    return json.dumps({"rule_pack": error.file, "problems": problems}, ensure_ascii=False)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
-    # The output is written only once the command has succeeded, so that a failure
+    # The output is written only once the command has run, so that a failure
     # to write it is told apart from a failure to make it.
     out = io.StringIO()
     try:
         code: int = args.run(args, out)
-    except CaseValidationError as error:
-        count = len(error.problems)
-        lines = [f"stalkrisk: invalid case ({count} problem{'s' if count != 1 else ''})"]
-        _say("\n".join(lines + [f"  {problem}" for problem in error.problems]))
+    except RulePackError as error:
+        as_json = getattr(args, "format", None) == "json"
+        _say(_pack_report(error) if as_json else f"stalkrisk: {error}")
         return EXIT_INVALID
-    except (RulePackError, _InvalidInput) as error:
+    except _InvalidInput as error:
         _say(f"stalkrisk: {error}")
         return EXIT_INVALID
     except EngineError as error:
@@ -377,7 +551,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("stalkrisk: interrupted")
         return EXIT_INTERRUPTED
-    written = _write_output(out.getvalue())
+    text = out.getvalue()
+    output = getattr(args, "output", None)
+    if output is None:
+        written = _write_output(text)
+    else:
+        # With no result (every case invalid) an earlier file is left as it was.
+        written = _write_file(output, text) if text else EXIT_OK
     return code if written == EXIT_OK else written
 
 
