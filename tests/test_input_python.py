@@ -26,10 +26,16 @@ def _native() -> dict[str, Any]:
         "assessed_at": datetime(2025, 3, 20, 9, tzinfo=UTC),
         "client": {"relationship": Relationship.FORMER, "therapy_end": date(2024, 12, 1)},
         "contacts": [
-            {"id": "c1", "at": datetime(2025, 3, 1, tzinfo=UTC),
-             "behaviours": [Behaviour.UNWANTED_CALLS]},
-            {"id": "c2", "at": datetime(2025, 3, 16, tzinfo=UTC),
-             "behaviours": (Behaviour.FOLLOWING,)},
+            {
+                "id": "c1",
+                "at": datetime(2025, 3, 1, tzinfo=UTC),
+                "behaviours": [Behaviour.UNWANTED_CALLS],
+            },
+            {
+                "id": "c2",
+                "at": datetime(2025, 3, 16, tzinfo=UTC),
+                "behaviours": (Behaviour.FOLLOWING,),
+            },
         ],
         "fear": {"level": FearLevel.SIGNIFICANT},
     }
