@@ -30,7 +30,7 @@ from pydantic import (
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from ._exceptions import CaseValidationError, Problem
-from ._ladder import RankedStrEnum
+from ._ladder import RankedStrEnum, ranked
 from ._problems import TOO_DEEP, nameable, problems_from
 from ._published import PublishedSchema
 
@@ -114,6 +114,7 @@ class Relationship(StrEnum):
     UNKNOWN = "unknown"
 
 
+@ranked
 class FearLevel(RankedStrEnum):
     """The clinician's own report of fear, lowest first.
 

@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import TypedDict
 
-from ._assessment import Ages, Assessment
+from ._assessment import Assessment
 from ._case import Case, Relationship
 from ._compiled import CompiledPack
 from ._engine import Firing, run
@@ -103,7 +103,7 @@ class _Evidence:
 
     def ids(self, positions: Collection[int]) -> tuple[str, ...]:
         chronological = self._features.chronological_ids
-        return tuple([chronological[p] for p in sorted(positions)])
+        return tuple(map(chronological.__getitem__, sorted(positions)))
 
     def of_episode(self, index: int) -> set[int]:
         return set(self._features.episodes[index].positions)
@@ -290,7 +290,7 @@ def assessment(compiled: CompiledPack, found: Findings) -> Assessment:
             ),
             "raise_if": compiled.raise_if(frozenset(r.id for r in fired), level, urgent),
             "notes": tuple(r.note or "" for r in fired if r.effect == "note"),
-            "ages": Ages(**found["ages"]),
+            "ages": found["ages"],
             "assessed_at": found["assessed_at"],
             "ref": found["ref"],
             "rule_pack": compiled.info,

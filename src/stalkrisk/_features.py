@@ -13,8 +13,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from itertools import repeat
-from operator import attrgetter
+from itertools import compress, repeat
+from operator import add, attrgetter, gt, sub
 from typing import cast
 
 from pydantic_core import TzInfo
@@ -256,19 +256,22 @@ def _before(positions: Sequence[int], first: int) -> list[int]:
     return list(positions[: bisect_left(positions, first)])
 
 
-def _densest(times: list[int], stalking: Sequence[int], width: int) -> list[int]:
-    """The earliest run of stalking positions with the most within ``width`` of its first.
+def _densest(times: list[int], stalking: Sequence[int], widths: Sequence[int]) -> list[list[int]]:
+    """For each width, the earliest run of stalking positions with the most within it.
 
-    One C-level bisect per contact (O(n log n)); the run starting at each contact
-    ends at the first contact more than ``width`` after it.
+    One C-level bisect per contact and width (O(n log n)); the run starting at
+    each contact ends at the first contact more than the width after it.
     """
-    at = [times[p] for p in stalking]
+    at = list(map(times.__getitem__, stalking))
     if not at:
-        return []
-    ends = list(map(bisect_right, repeat(at), [t + width for t in at]))
-    counts = [end - start for start, end in enumerate(ends)]
-    best = counts.index(max(counts))
-    return list(stalking[best : ends[best]])
+        return [[] for _ in widths]
+    runs = []
+    for width in widths:
+        ends = list(map(bisect_right, repeat(at), map(add, at, repeat(width))))
+        counts = list(map(sub, ends, range(len(at))))
+        best = counts.index(max(counts))
+        runs.append(list(stalking[best : ends[best]]))
+    return runs
 
 
 @dataclass(frozen=True)
@@ -381,7 +384,8 @@ class Extractor:
         gap, history = self._gap, self._history
         if not at:
             return ()
-        cuts = [n for n in range(1, len(at)) if at[n] - at[n - 1] > gap]
+        # Where the gap to the previous contact is longer than the pack's, in C loops.
+        cuts = list(compress(range(1, len(at)), map(gt, map(sub, at[1:], at), repeat(gap))))
         starts, ends = [0, *cuts], [*cuts, len(at)]
         decoded, decode = self._decoded, self._decode
         episodes = []
@@ -552,8 +556,9 @@ class Extractor:
                 for p in _from(column[name], current)
             }
         )
-        evidence["max_contacts_24h"] = _densest(times, current_stalking, 24 * _HOUR_US)
-        evidence["max_contacts_7d"] = _densest(times, current_stalking, 7 * 24 * _HOUR_US)
+        evidence["max_contacts_24h"], evidence["max_contacts_7d"] = _densest(
+            times, current_stalking, (24 * _HOUR_US, 7 * 24 * _HOUR_US)
+        )
 
         widest, longest = _widest_and_longest(episodes)
         evidence["max_distinct_behaviours"] = widest.positions if widest else ()
@@ -574,7 +579,7 @@ class Extractor:
             values=values,
             evidence=evidence,
             episodes=episodes,
-            chronological_ids=tuple([ids[i] for i in order]),
+            chronological_ids=tuple(map(ids.__getitem__, order)),
             widest=widest,
             times=times,
             assessed_microseconds=assessed,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import Enum, StrEnum
-from functools import cache
+from typing import TypeVar
 
-__all__ = ["Level", "RankedStrEnum"]
+__all__ = ["Level", "RankedStrEnum", "ranked"]
 
 
 class RankedStrEnum(StrEnum):
@@ -13,42 +13,47 @@ class RankedStrEnum(StrEnum):
 
     Not as the strings they are: a member also compares with one of the codes
     given as text.  Equality, hashing and the JSON value stay those of the code.
+    Each subclass is decorated with :func:`ranked`, which numbers its members.
     """
+
+    _ranks_by_code: dict[str, int]
+    _place: int  # the member's rank, set by ranked()
 
     @property
     def rank(self) -> int:
         """The member's place in declaration order, from 0."""
-        return _ranks(type(self))[self.value]
+        return self._place
 
     # str's ordering would put "police" below "referral"; every comparison that
     # sorted() or max() can make is overridden, so none falls back to it.
     def __lt__(self, other: object) -> bool:
-        return self.rank < self._rank_of(other, "<")
+        return self._place < self._rank_of(other, "<")
 
     def __le__(self, other: object) -> bool:
-        return self.rank <= self._rank_of(other, "<=")
+        return self._place <= self._rank_of(other, "<=")
 
     def __gt__(self, other: object) -> bool:
-        return self.rank > self._rank_of(other, ">")
+        return self._place > self._rank_of(other, ">")
 
     def __ge__(self, other: object) -> bool:
-        return self.rank >= self._rank_of(other, ">=")
+        return self._place >= self._rank_of(other, ">=")
 
     # Overriding the comparisons would otherwise leave the class unhashable.
     __hash__ = StrEnum.__hash__
 
     def _rank_of(self, other: object, operator: str) -> int:
-        ranks = _ranks(type(self))
+        if type(other) is type(self):
+            return other._place
+        ranks = self._ranks_by_code
         # Another enum's member is refused even if it shares a code ("none").
-        plain = isinstance(other, str) and not isinstance(other, Enum)
-        rank = ranks.get(str(other)) if plain or type(other) is type(self) else None
+        rank = ranks.get(other) if isinstance(other, str) and not isinstance(other, Enum) else None
         if rank is None:
             # Not echoed: a string that is not one of the codes may be anything.
             name = type(self).__name__
             given = (
                 "text that is not one of its codes"
                 if isinstance(other, str)
-                else (type(other).__name__)
+                else type(other).__name__
             )
             raise TypeError(
                 f"'{operator}' compares a {name} with a {name} or one of its codes "
@@ -57,11 +62,18 @@ class RankedStrEnum(StrEnum):
         return rank
 
 
-@cache
-def _ranks(kind: type[RankedStrEnum]) -> dict[str, int]:
-    return {member.value: rank for rank, member in enumerate(kind)}
+R = TypeVar("R", bound=type[RankedStrEnum])
 
 
+def ranked(kind: R) -> R:
+    """Number the members of ``kind`` in declaration order (their :attr:`rank`)."""
+    for place, member in enumerate(kind):
+        member._place = place
+    kind._ranks_by_code = {member.value: member._place for member in kind}
+    return kind
+
+
+@ranked
 class Level(RankedStrEnum):
     """A grade on the ladder.  The codes are part of the public contract.
 
