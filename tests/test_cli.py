@@ -1314,6 +1314,267 @@ def test_trajectory_jsonl_mix_exits_2_and_writes_the_valid_ones_to_the_output_fi
     assert written == f"==> standard input, line 1 <==\n{stalkrisk.trajectory(threat_case())}\n"
 
 
+# --- FHIR intake: the Questionnaire and --input fhir -------------------------------------------
+
+
+def example_response(version: stalkrisk.fhir.FhirVersion = "R4") -> dict[str, Any]:
+    """The bundled example case as a completed QuestionnaireResponse."""
+    return stalkrisk.fhir.response_from_case(stalkrisk.example_case(), version=version)
+
+
+def response_of(data: dict[str, Any]) -> dict[str, Any]:
+    return stalkrisk.fhir.response_from_case(data)
+
+
+def with_answer(response: dict[str, Any], link_id: str, answer: dict[str, Any]) -> dict[str, Any]:
+    """``response`` with the answer of its top-level question ``link_id`` replaced."""
+    changed: dict[str, Any] = json.loads(json.dumps(response))
+    [item] = [item for item in changed["item"] if item["linkId"] == link_id]
+    item["answer"] = [answer]
+    return changed
+
+
+@pytest.mark.parametrize("version", ["R4", "R4B", "R5"])
+def test_fhir_questionnaire_prints_the_valid_questionnaire_of_each_version(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], version: str
+) -> None:
+    from fhir.resources import get_fhir_model_class
+    from fhir.resources.R4B import get_fhir_model_class as get_r4b_class
+
+    code, out, err = run(monkeypatch, capsys, "fhir", "questionnaire", "--fhir-version", version)
+
+    assert code == 0
+    assert err == ""
+    document = json.loads(out)
+    model = get_fhir_model_class if version == "R5" else get_r4b_class
+    model("Questionnaire").model_validate(document)
+    assert document == stalkrisk.fhir.questionnaire(version=version)  # type: ignore[arg-type]
+
+
+def test_fhir_questionnaire_defaults_to_r4(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(monkeypatch, capsys, "fhir", "questionnaire")
+
+    assert code == 0
+    assert json.loads(out) == stalkrisk.fhir.questionnaire(version="R4")
+
+
+def test_fhir_questionnaire_output_option_writes_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "questionnaire.json"
+
+    code, out, _ = run(monkeypatch, capsys, "fhir", "questionnaire", "-o", str(target))
+
+    assert code == 0
+    assert out == ""
+    assert json.loads(target.read_text(encoding="utf-8")) == stalkrisk.fhir.questionnaire()
+
+
+def test_fhir_without_a_resource_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        _cli.main(["fhir"])
+
+    assert exit_info.value.code == 2
+    assert "RESOURCE" in capsys.readouterr().err
+
+
+def test_assess_input_fhir_gives_the_json_assessment_of_the_case(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    response = write_case(tmp_path, example_response(), "response.json")
+    case_file = tmp_path / "case.json"
+    case_file.write_text(stalkrisk.example_case().model_dump_json(), encoding="utf-8")
+
+    code, out, err = run(
+        monkeypatch, capsys, "assess", "--input", "fhir", str(response), "--format", "json"
+    )
+    _, from_case, _ = run(monkeypatch, capsys, "assess", str(case_file), "--format", "json")
+
+    assert code == 0
+    assert err == ""
+    assert out == from_case
+
+
+def test_assess_input_fhir_reads_the_response_of_the_fhir_version(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stdin = json.dumps(example_response("R5"))
+
+    code, out, _ = run(
+        monkeypatch,
+        capsys,
+        *("assess", "--input", "fhir", "--fhir-version", "R5", "-", "--format", "json"),
+        stdin=stdin,
+    )
+
+    assert code == 0
+    assert stalkrisk.Assessment.model_validate_json(out) == stalkrisk.assess(
+        stalkrisk.example_case()
+    )
+
+
+def test_assess_input_fhir_to_format_fhir_gives_the_risk_assessment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = ("--format", "fhir", "--subject", "Patient/7")
+
+    code, out, _ = run(
+        monkeypatch,
+        capsys,
+        *("assess", "--input", "fhir", "-", *options),
+        stdin=json.dumps(example_response()),
+    )
+
+    assert code == 0
+    assert json.loads(out) == stalkrisk.fhir.to_risk_assessment(
+        stalkrisk.assess(stalkrisk.example_case()), subject_reference="Patient/7"
+    )
+
+
+def test_assess_input_fhir_of_a_bad_response_exits_2_with_linkid_locs_in_json(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = with_answer(example_response(), "assessed_at", {"valueDateTime": "2025-03-24T09:00:00"})
+
+    code, out, err = run(
+        monkeypatch,
+        capsys,
+        *("assess", "--input", "fhir", "-", "--format", "json"),
+        stdin=json.dumps(bad),
+    )
+
+    assert code == 2
+    assert out == ""
+    report = json.loads(err)
+    assert report["input"] == "-"
+    assert [(p["loc"], p["type"]) for p in report["problems"]] == [
+        ("assessed_at", "timezone_aware")
+    ]
+
+
+def test_assess_input_fhir_reports_a_bad_response_as_text_naming_the_linkid(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = with_answer(example_response(), "assessed_at", {"valueString": SENTINEL})
+
+    code, out, err = run(
+        monkeypatch, capsys, "assess", "--input", "fhir", "-", stdin=json.dumps(bad)
+    )
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert err.splitlines() == [
+        "stalkrisk: invalid QuestionnaireResponse (1 problem)",
+        "  assessed_at: needs a valueDateTime answer, not valueString [answer_type]",
+    ]
+    assert SENTINEL not in err
+
+
+def test_assess_input_fhir_refuses_a_case(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        monkeypatch,
+        capsys,
+        *("assess", "--input", "fhir", "-", "--format", "json"),
+        stdin=json.dumps(threat_case()),
+    )
+
+    assert code == 2
+    assert out == ""
+    assert [p["type"] for p in json.loads(err)["problems"]] == ["resource_type"]
+
+
+def test_assess_input_fhir_with_jsonl_assesses_each_line_and_reports_the_bad_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = with_answer(response_of(gift_case()), "assessed_at", {"valueBoolean": True})
+    stdin = jsonl(response_of(threat_case()), bad, response_of(gift_case()))
+
+    code, out, err = run(
+        monkeypatch,
+        capsys,
+        *("assess", "--input", "fhir", "--jsonl", "-", "--format", "json"),
+        stdin=stdin,
+    )
+
+    assert code == 2
+    assert levels(out) == ["police", "reflective"]
+    [report] = [json.loads(line) for line in err.splitlines()]
+    assert (report["line"], report["problems"][0]["loc"]) == (2, "assessed_at")
+
+
+def test_assess_input_fhir_of_several_files_gives_one_bundle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = write_case(tmp_path, response_of(threat_case()), "a.json")
+    second = write_case(tmp_path, response_of(gift_case()), "b.json")
+    options = ("--format", "fhir", "--subject", "Patient/7")
+
+    code, out, _ = run(
+        monkeypatch, capsys, "assess", "--input", "fhir", str(first), str(second), *options
+    )
+
+    assert code == 0
+    assert json.loads(out) == stalkrisk.fhir.bundle(
+        [stalkrisk.assess(threat_case()), stalkrisk.assess(gift_case())],
+        subject_reference="Patient/7",
+    )
+
+
+def test_assess_input_fhir_with_jsonl_and_no_response_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        monkeypatch, capsys, "assess", "--input", "fhir", "--jsonl", "-", stdin="\n"
+    )
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert err == (
+        "stalkrisk: standard input: no QuestionnaireResponses; "
+        "expected one QuestionnaireResponse as JSON per line\n"
+    )
+
+
+def test_trajectory_input_fhir_gives_the_trajectory_of_the_case(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        monkeypatch,
+        capsys,
+        *("trajectory", "--input", "fhir", "-", "--format", "json"),
+        stdin=json.dumps(example_response()),
+    )
+
+    assert code == 0
+    assert stalkrisk.Trajectory.model_validate_json(out) == stalkrisk.trajectory(
+        stalkrisk.example_case()
+    )
+
+
+def test_trajectory_fhir_version_without_input_fhir_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        monkeypatch,
+        capsys,
+        "trajectory",
+        "-",
+        "--fhir-version",
+        "R5",
+        stdin=stalkrisk.example_case().model_dump_json(),
+    )
+
+    assert code == 2
+    assert_clean_failure(out, err)
+    assert err == "stalkrisk: --fhir-version: only with --input fhir\n"
+
+
 # --- the help pasted in docs/cli.md -----------------------------------------------------------
 
 
@@ -1339,14 +1600,14 @@ def test_docs_list_each_command_with_its_help(capsys: pytest.CaptureFixture[str]
 
     help_text = _words(_help(capsys))
 
-    assert len(listing) == 5
+    assert len(listing) == 6
     assert [line for line in listing if _words(line) not in help_text] == []
 
 
-@pytest.mark.parametrize("command", ["assess", "trajectory"])
-def test_docs_give_each_case_command_its_current_usage(
+@pytest.mark.parametrize("command", ["assess", "trajectory", "fhir questionnaire"])
+def test_docs_give_each_command_with_options_its_current_usage(
     capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
-    usage = _help(capsys, command).split("\n\n")[0].removeprefix("usage: ")
+    usage = _help(capsys, *command.split()).split("\n\n")[0].removeprefix("usage: ")
 
     assert _words(usage) in [_words(block) for block in _text_blocks()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+import types
 from datetime import datetime
 from pathlib import Path
 from typing import Any, get_args
@@ -56,6 +57,10 @@ FHIR_MODULES = (
     "fhir.resources.R4B",
     "fhir.resources.R4B.riskassessment",
     "fhir.resources.R4B.codesystem",
+    "fhir.resources.questionnaire",
+    "fhir.resources.questionnaireresponse",
+    "fhir.resources.R4B.questionnaire",
+    "fhir.resources.R4B.questionnaireresponse",
 )
 
 
@@ -724,6 +729,23 @@ def test_without_fhir_resources_the_command_exits_2_naming_the_extra(
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    "argv", [("fhir", "questionnaire"), ("assess", "--input", "fhir", "-", "--format", "json")]
+)
+def test_without_fhir_resources_the_intake_commands_exit_2_naming_the_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    response = json.dumps(stalkrisk.fhir.response_from_case(stalkrisk.example_case()))
+    _hide_fhir_resources(monkeypatch)
+
+    code, out, err = run(monkeypatch, capsys, *argv, stdin=response)
+
+    assert code == 2
+    assert out == ""
+    assert err.startswith("stalkrisk: ")
+    assert "pip install 'stalkrisk[fhir]'" in err
+
+
 # --- the command ----------------------------------------------------------------------------
 
 
@@ -803,19 +825,26 @@ def test_cli_fhir_options_need_format_fhir(
 
     assert code == 2
     assert out == ""
-    assert err == "stalkrisk: --subject, --fhir-version: only with --format fhir\n"
+    assert err == (
+        "stalkrisk: --subject: only with --format fhir; "
+        "--fhir-version: only with --format fhir or --input fhir\n"
+    )
 
 
-# --- the ladder code system -------------------------------------------------------------------
+# --- the code systems ------------------------------------------------------------------------
 
 
-def test_the_committed_code_system_is_current() -> None:
-    committed = json.loads((ROOT / "docs" / "codes" / "level.json").read_text(encoding="utf-8"))
+@pytest.mark.parametrize(
+    ("name", "builder"),
+    [("level.json", "level_code_system"), ("assessment.json", "assessment_code_system")],
+)
+def test_the_committed_code_system_is_current(name: str, builder: str) -> None:
+    committed = json.loads((ROOT / "docs" / "codes" / name).read_text(encoding="utf-8"))
 
-    assert committed == stalkrisk.fhir.level_code_system(), (
-        "docs/codes/level.json is stale; regenerate it with "
+    assert committed == getattr(stalkrisk.fhir, builder)(), (
+        f"docs/codes/{name} is stale; regenerate it with "
         '`python -c "import json, stalkrisk.fhir as f; '
-        'print(json.dumps(f.level_code_system(), indent=2))" > docs/codes/level.json`'
+        f'print(json.dumps(f.{builder}(), indent=2))" > docs/codes/{name}`'
     )
 
 
@@ -843,3 +872,31 @@ def test_docs_fhir_md_has_the_code_table_and_the_mapping() -> None:
         code = spec.code
         row = f"| `{code.value}` | {spec.title} | {spec.description} | `{RISK_PROBABILITY[code]}` |"
         assert row in text, f"docs/fhir.md lacks the row for {code.value}: {row}"
+
+
+# --- the public surface ----------------------------------------------------------------------
+
+
+def test_fhir_all_names_only_what_the_module_has() -> None:
+    assert [name for name in stalkrisk.fhir.__all__ if not hasattr(stalkrisk.fhir, name)] == []
+
+
+def test_fhir_all_lists_every_function_of_the_module() -> None:
+    functions = {
+        name
+        for name, value in vars(stalkrisk.fhir).items()
+        if isinstance(value, types.FunctionType)
+        and not name.startswith("_")
+        and value.__module__ == "stalkrisk.fhir"
+    }
+
+    assert functions <= set(stalkrisk.fhir.__all__)
+
+
+def test_the_intake_questionnaire_is_exported_from_stalkrisk_fhir() -> None:
+    intake = {"QUESTIONNAIRE_URL", "case_from_response", "questionnaire", "response_from_case"}
+
+    assert intake <= set(stalkrisk.fhir.__all__)
+    assert stalkrisk.fhir.questionnaire.__module__ == "stalkrisk.fhir"
+    assert stalkrisk.fhir.case_from_response.__module__ == "stalkrisk.fhir"
+    assert stalkrisk.fhir.response_from_case.__module__ == "stalkrisk.fhir"

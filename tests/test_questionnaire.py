@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 import stalkrisk
 from stalkrisk import Behaviour, Case, CaseValidationError, Channel, FearLevel, Relationship
-from stalkrisk._questionnaire import (
+from stalkrisk.fhir import (
     QUESTIONNAIRE_URL,
     FhirVersion,
     case_from_response,

@@ -1,7 +1,8 @@
 """The ``stalkrisk`` command.
 
 Exit codes: 0 ok, 1 internal error, 2 invalid input (the message names the JSON
-path or the rule-pack field, one problem per line, and never quotes case text)
+path, the linkId of a FHIR QuestionnaireResponse item or the rule-pack field, one
+problem per line, and never quotes case text)
 or a standard stream that cannot be used: standard input closed or unreadable,
 standard output closed or failing (a full disk).  Both are for the user to fix;
 1 is kept for faults of the program.  With several cases (several FILEs, or
@@ -48,7 +49,8 @@ EXIT_INTERNAL = 1
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130  # the shells' code for a command ended by SIGINT
 
-_FHIR_OPTIONS = ("subject", "performer", "basis", "status", "id", "fhir_version")
+_FHIR_OPTIONS = ("subject", "performer", "basis", "status", "id")  # of --format fhir
+_FHIR_VERSIONS = ("R4", "R4B", "R5")
 _FHIR_ARGUMENTS = (
     ("subject_reference", "--subject"),
     ("performer_reference", "--performer"),
@@ -100,7 +102,7 @@ def _read_input(source: str) -> str:
         raise _InvalidInput(f"{source}: no such file", type="not_found") from None
     except IsADirectoryError:
         raise _InvalidInput(
-            f"{source}: is a directory, expected a case JSON file", type="is_a_directory"
+            f"{source}: is a directory, expected a JSON file", type="is_a_directory"
         ) from None
     except UnicodeDecodeError:
         raise _InvalidInput(f"{source}: not UTF-8 text", type="not_utf8") from None
@@ -152,6 +154,8 @@ class _Batch:
         self.several = bool(args.jsonl) or len(args.files) > 1
         self.as_json = args.format == "json"
         self.invalid = False
+        # What each input holds, as the messages name it.
+        self.noun = "QuestionnaireResponse" if args.input == "fhir" else "case"
 
     def cases(self) -> Iterator[tuple[_Input, str]]:
         """Each case's input and text, in input order; the unreadable ones are reported."""
@@ -169,7 +173,8 @@ class _Batch:
             lines = enumerate(text.split("\n"), 1)
             cases = [(number, line) for number, line in lines if line.strip()]
             if not cases:
-                message = f"{whole.label}: no cases; expected one case as JSON per line"
+                noun = self.noun
+                message = f"{whole.label}: no {noun}s; expected one {noun} as JSON per line"
                 self.reject(whole, message, [Problem("", "empty", message)])
             for number, line in cases:
                 yield _Input(source, number), line
@@ -179,14 +184,15 @@ class _Batch:
         for where, text in self.cases():
             prefix = f"{where.label}: " if self.several else ""
             if not text.strip():
-                message = "the input is empty; expected a case as JSON"
+                message = f"the input is empty; expected a {self.noun} as JSON"
                 self.reject(where, prefix + message, [Problem("", "empty", message)])
                 continue
             try:
                 result = make(text)
             except CaseValidationError as error:
                 count = len(error.problems)
-                lines = [f"{prefix}invalid case ({count} problem{'s' if count != 1 else ''})"]
+                plural = "s" if count != 1 else ""
+                lines = [f"{prefix}invalid {self.noun} ({count} problem{plural})"]
                 lines += [f"  {problem}" for problem in error.problems]
                 self.reject(where, "\n".join(lines), error.problems)
                 continue
@@ -244,12 +250,36 @@ def _fhir_output(results: Sequence[Assessment], args: argparse.Namespace, severa
         raise _InvalidInput(message) from None
 
 
+def _reader(args: argparse.Namespace) -> Callable[[str], str | Case]:
+    """What ``assess`` and ``trajectory`` take for the text of one input: the case JSON as
+    it is, or with ``--input fhir`` the Case read from a QuestionnaireResponse."""
+    if args.input != "fhir":
+        return lambda text: text
+    from . import fhir
+
+    options = {} if args.fhir_version is None else {"version": args.fhir_version}
+
+    def read(text: str) -> Case:
+        try:
+            return fhir.case_from_response(text, **options)
+        except ImportError as error:
+            raise _InvalidInput(str(error)) from None
+
+    return read
+
+
 def _cmd_assess(args: argparse.Namespace, out: TextIO) -> int:
     if args.format != "fhir":
         given = [name for name in _FHIR_OPTIONS if getattr(args, name) is not None]
+        wrong = []
         if given:
-            options = ", ".join("--" + name.replace("_", "-") for name in given)
-            raise _InvalidInput(f"{options}: only with --format fhir")
+            options = ", ".join("--" + name for name in given)
+            wrong.append(f"{options}: only with --format fhir")
+        # --fhir-version also tells the version of --input fhir.
+        if args.fhir_version is not None and args.input != "fhir":
+            wrong.append("--fhir-version: only with --format fhir or --input fhir")
+        if wrong:
+            raise _InvalidInput("; ".join(wrong))
     elif args.subject is None:
         # No default: a resource about "Patient/unknown" would be filed against nobody.
         raise _InvalidInput("--format fhir needs --subject, the client: Patient/ID or Group/ID")
@@ -260,7 +290,8 @@ def _cmd_assess(args: argparse.Namespace, out: TextIO) -> int:
             options = ", ".join("--" + name for name in given)
             raise _InvalidInput(f"{options}: only with one case, not in a bundle")
     pack = _pack(args.rules)
-    results = batch.results(lambda text: assess(text, rule_pack=pack))
+    read = _reader(args)
+    results = batch.results(lambda text: assess(read(text), rule_pack=pack))
     if args.format != "fhir":
         return batch.write(out, results)
     assessments = [result for _, result in results]
@@ -270,11 +301,25 @@ def _cmd_assess(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_trajectory(args: argparse.Namespace, out: TextIO) -> int:
+    if args.fhir_version is not None and args.input != "fhir":
+        raise _InvalidInput("--fhir-version: only with --input fhir")
     pack = _pack(args.rules)
     batch = _Batch(args)
+    read = _reader(args)
     return batch.write(
-        out, batch.results(lambda text: trajectory(text, rule_pack=pack, full=args.full))
+        out, batch.results(lambda text: trajectory(read(text), rule_pack=pack, full=args.full))
     )
+
+
+def _cmd_fhir_questionnaire(args: argparse.Namespace, out: TextIO) -> int:
+    from . import fhir
+
+    try:
+        document = fhir.questionnaire(version=args.fhir_version)
+    except ImportError as error:
+        raise _InvalidInput(str(error)) from None
+    out.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    return EXIT_OK
 
 
 def _schema_text(model: type[BaseModel]) -> str:
@@ -347,16 +392,28 @@ def _cmd_example(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _case_arguments(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+def _case_arguments(
+    parser: argparse.ArgumentParser, formats: tuple[str, ...], fhir_version_help: str
+) -> None:
     """The input and output arguments shared by ``assess`` and ``trajectory``."""
     parser.add_argument(
         "files",
         nargs="+",
         metavar="FILE",
-        help="case JSON file, or - for standard input; several are run in turn",
+        help="case JSON file (a QuestionnaireResponse with --input fhir), or - for standard "
+        "input; several are run in turn",
     )
     parser.add_argument(
-        "--jsonl", action="store_true", help="each FILE holds one case per line (JSON Lines)"
+        "--input",
+        choices=("case", "fhir"),
+        default="case",
+        help="what each FILE holds: a case (the default) or, with fhir, a FHIR "
+        "QuestionnaireResponse to the form of stalkrisk fhir questionnaire",
+    )
+    parser.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="each FILE holds one case (or response) per line (JSON Lines)",
     )
     parser.add_argument("--format", choices=formats, default="text")
     parser.add_argument(
@@ -365,6 +422,7 @@ def _case_arguments(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -
     parser.add_argument(
         "--rules", metavar="PACK", help="a rule pack file instead of the bundled one"
     )
+    parser.add_argument("--fhir-version", choices=_FHIR_VERSIONS, help=fhir_version_help)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -380,7 +438,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p_assess = commands.add_parser("assess", help="assess cases given as JSON")
-    _case_arguments(p_assess, ("text", "json", "fhir"))
+    _case_arguments(
+        p_assess,
+        ("text", "json", "fhir"),
+        "FHIR version of --input fhir and --format fhir (default R4, validated with the R4B "
+        "models)",
+    )
     fhir_options = p_assess.add_argument_group(
         "FHIR output",
         "with --format fhir: a FHIR RiskAssessment, or a transaction Bundle of several"
@@ -404,17 +467,16 @@ def _parser() -> argparse.ArgumentParser:
         help="the resource's status, such as final (default preliminary: awaiting sign-off)",
     )
     fhir_options.add_argument("--id", metavar="ID", help="the resource's id (only with one case)")
-    fhir_options.add_argument(
-        "--fhir-version",
-        choices=("R4", "R4B", "R5"),
-        help="FHIR version (default R4, validated with the R4B models)",
-    )
     p_assess.set_defaults(run=_cmd_assess)
 
     p_trajectory = commands.add_parser(
         "trajectory", help="re-assess cases at every contact: the grade as the journal grew"
     )
-    _case_arguments(p_trajectory, ("text", "json"))
+    _case_arguments(
+        p_trajectory,
+        ("text", "json"),
+        "FHIR version of --input fhir (default R4, validated with the R4B models)",
+    )
     p_trajectory.add_argument(
         "--full", action="store_true", help="give each step its whole assessment"
     )
@@ -444,6 +506,24 @@ def _parser() -> argparse.ArgumentParser:
 
     p_example = commands.add_parser("example", help="print the bundled example case")
     p_example.set_defaults(run=_cmd_example)
+
+    p_fhir = commands.add_parser(
+        "fhir", help="print FHIR resources: the case intake Questionnaire (needs stalkrisk[fhir])"
+    )
+    resources = p_fhir.add_subparsers(dest="resource", required=True, metavar="RESOURCE")
+    p_questionnaire = resources.add_parser(
+        "questionnaire", help="the case intake form as a FHIR Questionnaire (JSON)"
+    )
+    p_questionnaire.add_argument(
+        "--fhir-version",
+        choices=_FHIR_VERSIONS,
+        default="R4",
+        help="FHIR version (default R4, validated with the R4B models)",
+    )
+    p_questionnaire.add_argument(
+        "-o", "--output", metavar="OUT", help="write the Questionnaire to this file, not stdout"
+    )
+    p_questionnaire.set_defaults(run=_cmd_fhir_questionnaire)
     return parser
 
 

@@ -1,17 +1,16 @@
 """Case intake as an HL7 FHIR ``Questionnaire``, and its ``QuestionnaireResponse`` read back.
 
-    >>> import stalkrisk
-    >>> from stalkrisk._questionnaire import case_from_response, response_from_case
+    >>> import stalkrisk, stalkrisk.fhir
     >>> case = stalkrisk.example_case()
-    >>> case_from_response(response_from_case(case)) == case
+    >>> stalkrisk.fhir.case_from_response(stalkrisk.fhir.response_from_case(case)) == case
     True
 
 :func:`questionnaire` is the intake form: one item for every field of a
 :class:`~stalkrisk.Case`, its ``linkId`` the field's path (``client.relationship``,
 ``contacts.at``).  :func:`case_from_response` turns a filled-in form back into a
 Case; :func:`response_from_case` fills in the form from a Case.  Every resource is
-validated with the ``fhir.resources`` package (8.x): R4 with its R4B models, as
-:mod:`stalkrisk.fhir` does.
+validated with the ``fhir.resources`` package (8.x), R4 with its R4B models.
+:mod:`stalkrisk.fhir` exports these functions and :data:`QUESTIONNAIRE_URL`.
 
 A problem in a response is reported at its item: the ``linkId`` with the
 position (0-based) of each repeated group or answer, such as ``contacts[2].at``
@@ -26,13 +25,12 @@ message quotes an answer.
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final, Literal
 
 from pydantic import ValidationError
 
@@ -48,6 +46,7 @@ from ._case import (
     parse_case,
 )
 from ._exceptions import CaseValidationError, Problem
+from ._fhirmodels import FhirVersion, check_version, model_class, validated
 from ._problems import TOO_DEEP
 from ._registry import default_rule_pack
 from ._suggest import closest
@@ -55,14 +54,11 @@ from ._version import __version__
 
 __all__ = [
     "QUESTIONNAIRE_URL",
+    "FhirVersion",
     "case_from_response",
     "questionnaire",
     "response_from_case",
 ]
-
-# Defined here rather than imported from .fhir: stalkrisk.fhir re-exports this
-# module, and importing it back would make the two modules import each other.
-FhirVersion = Literal["R4", "R4B", "R5"]
 
 QUESTIONNAIRE_URL: Final = "https://stalkrisk.example/fhir/Questionnaire/case"
 """The canonical URL of the intake form; its ``version`` is the library's."""
@@ -70,14 +66,6 @@ QUESTIONNAIRE_URL: Final = "https://stalkrisk.example/fhir/Questionnaire/case"
 _CODE_SYSTEM: Final = "https://stalkrisk.example/fhir/CodeSystem/"
 _BEHAVIOUR_VALUE_SET: Final = "behaviour"
 _REGEX_EXTENSION: Final = "http://hl7.org/fhir/StructureDefinition/regex"
-_MODULES: Final[Mapping[str, str]] = {
-    "R4": "fhir.resources.R4B",
-    "R4B": "fhir.resources.R4B",
-    "R5": "fhir.resources",
-}
-_INSTALL_HINT: Final = (
-    "FHIR output needs the fhir.resources package; install it with pip install 'stalkrisk[fhir]'"
-)
 _FINISHED: Final = ("completed", "amended")
 
 _Kind = Literal["group", "string", "text", "boolean", "date", "dateTime", "choice"]
@@ -269,21 +257,6 @@ def _all_specs(specs: tuple[_Spec, ...]) -> list[_Spec]:
 _BY_LINK_ID: Final = {spec.link_id: spec for spec in _all_specs(_ITEMS)}
 
 
-def _model_class(version: str, module: str, name: str) -> Any:
-    """The ``fhir.resources`` class ``name`` for ``version``, imported on first use."""
-    try:
-        found = importlib.import_module(f"{_MODULES[version]}.{module}")
-    except ImportError as error:
-        raise ImportError(_INSTALL_HINT) from error
-    return getattr(found, name)
-
-
-def _check_version(version: str) -> None:
-    if version not in get_args(FhirVersion):
-        choices = ", ".join(repr(v) for v in get_args(FhirVersion))
-        raise ValueError(f"version must be one of {choices}, not {version!r}")
-
-
 def _coding(codes: _Codes, code: str) -> dict[str, str]:
     return {"system": codes.system, "code": code, "display": codes.display(code)}
 
@@ -349,12 +322,6 @@ def _behaviour_value_set() -> dict[str, Any]:
     }
 
 
-def _validated(version: str, module: str, name: str, document: dict[str, Any]) -> dict[str, Any]:
-    resource = _model_class(version, module, name).model_validate(document)
-    validated: dict[str, Any] = json.loads(resource.model_dump_json(exclude_none=True))
-    return validated
-
-
 def questionnaire(*, version: FhirVersion = "R4") -> dict[str, Any]:
     """The case intake form as a validated FHIR ``Questionnaire``, a JSON-ready ``dict``.
 
@@ -366,7 +333,7 @@ def questionnaire(*, version: FhirVersion = "R4") -> dict[str, Any]:
     models), ``"R4B"`` or ``"R5"``, where coded items have type ``coding`` and
     ``answerConstraint`` ``optionsOnly`` instead of type ``choice``.
     """
-    _check_version(version)
+    check_version(version)
     document: dict[str, Any] = {
         "resourceType": "Questionnaire",
         "contained": [_behaviour_value_set()],
@@ -386,7 +353,7 @@ def questionnaire(*, version: FhirVersion = "R4") -> dict[str, Any]:
         ),
         "item": [_item(spec, version) for spec in _ITEMS],
     }
-    return _validated(version, "questionnaire", "Questionnaire", document)
+    return validated(version, "questionnaire", "Questionnaire", document)
 
 
 # A linkId the questionnaire lacks is named only when shaped like one of its own (identifiers
@@ -466,7 +433,7 @@ def response_from_case(
     Raises :class:`~stalkrisk.CaseValidationError` for an invalid case, or for
     free text that FHIR refuses (such as a form feed), at the item's place.
     """
-    _check_version(version)
+    check_version(version)
     document = {
         "resourceType": "QuestionnaireResponse",
         "questionnaire": f"{QUESTIONNAIRE_URL}|{__version__}",
@@ -474,7 +441,7 @@ def response_from_case(
         "item": _response_items(_ITEMS, parse_case(case)),
     }
     try:
-        return _validated(version, "questionnaireresponse", "QuestionnaireResponse", document)
+        return validated(version, "questionnaireresponse", "QuestionnaireResponse", document)
     except ValidationError as error:
         reader = _Reader()
         reader.group(document["item"], _ITEMS, "", "")  # for the places of its items
@@ -705,7 +672,7 @@ def _fhir_problems(
     document: dict[str, Any], version: str, places: Mapping[int, str], reported: set[str]
 ) -> list[Problem]:
     """What ``fhir.resources`` refuses in ``document``, at places not in ``reported``."""
-    model = _model_class(version, "questionnaireresponse", "QuestionnaireResponse")
+    model = model_class(version, "questionnaireresponse", "QuestionnaireResponse")
     try:
         model.model_validate(document)
     except RecursionError:
@@ -813,7 +780,7 @@ def case_from_response(
     answers, a time without a UTC offset and the Case's own checks are all
     reported; no message quotes an answer.
     """
-    _check_version(version)
+    check_version(version)
     document, problems = _document(response)
     if document is None:
         raise CaseValidationError(problems)

@@ -13,11 +13,14 @@ extensions (docs/fhir.md says why).  Every resource is validated with the
 ``fhir.resources`` package before it is returned.  That package (8.x) has R5 and R4B
 models but no separate R4 one; ``version="R4"`` output is validated as R4B, whose
 ``RiskAssessment`` and ``Bundle`` have the same elements as R4.
+
+The case itself can come in through FHIR too: :func:`questionnaire` is the intake
+form, :func:`case_from_response` reads a completed ``QuestionnaireResponse`` back as
+a :class:`~stalkrisk.Case`, and :func:`response_from_case` fills in the form.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import uuid
@@ -26,7 +29,14 @@ from typing import Any, Final, Literal, NotRequired, TypeAlias, TypedDict, get_a
 from xml.sax.saxutils import escape
 
 from ._assessment import Assessment, ElementFinding
+from ._fhirmodels import FhirVersion, check_choice, check_version, validated
 from ._ladder import Level
+from ._questionnaire import (
+    QUESTIONNAIRE_URL,
+    case_from_response,
+    questionnaire,
+    response_from_case,
+)
 from ._registry import default_rule_pack
 from ._wording import ELEMENTS, URGENT_BANNER, format_span
 
@@ -40,6 +50,7 @@ __all__ = [
     "LEVEL_SYSTEM",
     "OUTCOME_CODE",
     "OUTCOME_TEXT",
+    "QUESTIONNAIRE_URL",
     "RISK_PROBABILITY",
     "RISK_PROBABILITY_DISPLAY",
     "RISK_PROBABILITY_SYSTEM",
@@ -53,12 +64,16 @@ __all__ = [
     "RiskAssessmentStatus",
     "assessment_code_system",
     "bundle",
+    "case_from_response",
     "level_code_system",
+    "questionnaire",
+    "response_from_case",
     "to_risk_assessment",
 ]
 
-FhirVersion = Literal["R4", "R4B", "R5"]
-"""The FHIR versions supported; ``"R4"`` is validated with the R4B models."""
+# So that help() and reprs name the module to import them from.
+for _function in (questionnaire, case_from_response, response_from_case):
+    _function.__module__ = __name__
 
 RiskAssessmentStatus = Literal[
     "registered",
@@ -169,15 +184,6 @@ _CONCEPTS: Final[Mapping[str, tuple[str, str]]] = {
     ),
 }
 
-_MODULES: Final[Mapping[str, str]] = {
-    "R4": "fhir.resources.R4B",
-    "R4B": "fhir.resources.R4B",
-    "R5": "fhir.resources",
-}
-_INSTALL_HINT: Final = (
-    "FHIR output needs the fhir.resources package; install it with pip install 'stalkrisk[fhir]'"
-)
-
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 # A literal reference: ``Type/id`` (optionally ``/_history/vid``), relative or absolute.
 _LITERAL = re.compile(
@@ -204,33 +210,6 @@ _REASON_TYPES: Final = ("Condition", "Observation", "DiagnosticReport", "Documen
 
 # Derived from stalkrisk's own namespace so the same resource always gets the same uuid.
 _UUID_NAMESPACE: Final = uuid.uuid5(uuid.NAMESPACE_URL, _STRUCTURE + "bundle-entry")
-
-
-def _model_class(version: str, module: str, name: str) -> Any:
-    """The ``fhir.resources`` class ``name`` for ``version``, imported on first use."""
-    try:
-        found = importlib.import_module(f"{_MODULES[version]}.{module}")
-    except ImportError as error:
-        raise ImportError(_INSTALL_HINT) from error
-    return getattr(found, name)
-
-
-def _validated(version: str, module: str, name: str, document: dict[str, Any]) -> dict[str, Any]:
-    """``document`` after ``fhir.resources`` accepts it, in FHIR's element order."""
-    model = _model_class(version, module, name)
-    resource = model.model_validate(document)
-    validated: dict[str, Any] = json.loads(resource.model_dump_json(exclude_none=True))
-    return validated
-
-
-def _check_choice(value: object, argument: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        listed = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"{argument} must be one of {listed}, not {value!r}")
-
-
-def _check_version(version: str) -> None:
-    _check_choice(version, "version", get_args(FhirVersion))
 
 
 # --- references ---------------------------------------------------------------------------
@@ -567,8 +546,8 @@ def to_risk_assessment(
     """
     if not isinstance(assessment, Assessment):
         raise TypeError(f"assessment must be a stalkrisk.Assessment, not {type(assessment)!r}")
-    _check_version(version)
-    _check_choice(status, "status", get_args(RiskAssessmentStatus))
+    check_version(version)
+    check_choice(status, "status", get_args(RiskAssessmentStatus))
     if id is not None and not (isinstance(id, str) and _ID.fullmatch(id)):
         raise ValueError("id must be 1 to 64 letters, digits, '-' or '.'")
     system = _uri(identifier_system, "identifier_system")
@@ -625,7 +604,7 @@ def to_risk_assessment(
         document["mitigation"] = "\n".join(action.text for action in assessment.actions)
     if assessment.notes:
         document["note"] = [{"text": note} for note in assessment.notes]
-    return _validated(version, "riskassessment", "RiskAssessment", document)
+    return validated(version, "riskassessment", "RiskAssessment", document)
 
 
 def bundle(
@@ -651,7 +630,7 @@ def bundle(
     each time.  In a ``"transaction"`` (the default) or ``"batch"`` bundle each entry is
     ``POST RiskAssessment``; a ``"collection"`` has no requests.
     """
-    _check_choice(type, "type", get_args(BundleType))
+    check_choice(type, "type", get_args(BundleType))
     if isinstance(assessments, Assessment):
         raise ValueError("assessments must be an iterable of assessments, not one assessment")
     entries: list[dict[str, Any]] = []
@@ -687,7 +666,7 @@ def bundle(
     document: dict[str, Any] = {"resourceType": "Bundle", "type": type}
     if entries:
         document["entry"] = entries
-    return _validated(version, "bundle", "Bundle", document)
+    return validated(version, "bundle", "Bundle", document)
 
 
 # --- code systems ---------------------------------------------------------------------
@@ -700,7 +679,7 @@ def level_code_system(*, version: FhirVersion = "R4") -> dict[str, Any]:
     first; each concept also carries its ``rank`` (0 for ``none`` up to 5 for ``police``).
     docs/codes/level.json is this resource.
     """
-    _check_version(version)
+    check_version(version)
     document: dict[str, Any] = {
         "resourceType": "CodeSystem",
         "url": LEVEL_SYSTEM,
@@ -734,14 +713,17 @@ def level_code_system(*, version: FhirVersion = "R4") -> dict[str, Any]:
             for spec in default_rule_pack().levels
         ],
     }
-    return _validated(version, "codesystem", "CodeSystem", document)
+    return validated(version, "codesystem", "CodeSystem", document)
 
 
 def assessment_code_system(*, version: FhirVersion = "R4") -> dict[str, Any]:
     """``ASSESSMENT_SYSTEM`` as a validated FHIR ``CodeSystem``: the concepts of
     ``RiskAssessment.code`` (``ASSESSMENT_CODE``) and ``prediction.outcome``
-    (``OUTCOME_CODE``), at ``ASSESSMENT_SYSTEM_VERSION``."""
-    _check_version(version)
+    (``OUTCOME_CODE``), at ``ASSESSMENT_SYSTEM_VERSION``.
+
+    docs/codes/assessment.json is this resource.
+    """
+    check_version(version)
     document: dict[str, Any] = {
         "resourceType": "CodeSystem",
         "url": ASSESSMENT_SYSTEM,
@@ -763,4 +745,4 @@ def assessment_code_system(*, version: FhirVersion = "R4") -> dict[str, Any]:
             for code, (display, definition) in _CONCEPTS.items()
         ],
     }
-    return _validated(version, "codesystem", "CodeSystem", document)
+    return validated(version, "codesystem", "CodeSystem", document)
