@@ -151,6 +151,23 @@ def test_every_vignette_gives_a_valid_risk_assessment(path: Path, version: FhirV
     assert not {"identifier"} & set(resource)  # the vignettes give no ref
 
 
+@pytest.mark.parametrize("path", VIGNETTES, ids=lambda p: p.stem)
+def test_each_level_rule_says_whether_it_set_the_grade_or_was_outranked(path: Path) -> None:
+    assessment = assess_file(path)
+    resource = to_risk_assessment(assessment, subject_reference="Group/g1")
+    marked = {
+        next(part["valueCode"] for part in ext["extension"] if part["url"] == "id"): [
+            part["valueBoolean"] for part in ext["extension"] if part["url"] == "sets-grade"
+        ]
+        for ext in resource.get("extension", [])
+    }
+
+    assert marked == {
+        rule.id: [rule.sets_grade] if rule.level is not None else []
+        for rule in assessment.rules_fired
+    }
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("path", VIGNETTES, ids=lambda p: p.stem)
 def test_every_vignette_carries_the_grade_actions_and_rules(

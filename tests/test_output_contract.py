@@ -136,3 +136,14 @@ def test_urgent_assessment_leads_with_emergency_actions_in_the_report() -> None:
 
 def test_repr_stays_short() -> None:
     assert len(repr(stalkrisk.assess(stalkrisk.example_case()))) < 80
+
+
+def test_raise_if_gives_the_condition_in_words_and_the_engine_expression() -> None:
+    [repeated] = [
+        item
+        for item in assess(contact("a", 0, "gift")).model_dump(mode="json")["raise_if"]
+        if item["rule_id"] == "grade.boundaries.repeated_contact"
+    ]
+
+    assert repeated["condition"] == "at least 3 stalking contacts"
+    assert repeated["expression"] == "stalking_contacts ≥ repeated_contacts_min = 3"

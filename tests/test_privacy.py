@@ -92,6 +92,30 @@ def test_an_invalid_case_error_never_contains_free_text(
     _no_sentinel_in_logs(caplog)
 
 
+def test_case_html_hides_every_free_text_field_by_default() -> None:
+    assert SENTINEL not in stalkrisk.parse_case(_valid()).to_html()
+
+
+def test_case_notebook_view_hides_free_text() -> None:
+    assert SENTINEL not in stalkrisk.parse_case(_valid())._repr_html_()
+
+
+@pytest.mark.parametrize("field", FREE_TEXT)
+def test_case_html_shows_each_free_text_field_when_asked(field: str) -> None:
+    only = case(contact("a", 0, "following", **{field: FREE_TEXT[field]}))
+
+    assert SENTINEL in stalkrisk.parse_case(only).to_html(show_text=True)
+
+
+def test_comparison_of_cases_with_free_text_leaks_none_of_it() -> None:
+    parsed = stalkrisk.parse_case(_valid())
+
+    comparison = stalkrisk.compare(parsed, parsed.with_fear("none"))
+
+    assert SENTINEL not in str(comparison)
+    assert SENTINEL not in comparison._repr_html_()
+
+
 def test_repr_of_case_and_contacts_hides_free_text() -> None:
     parsed = stalkrisk.parse_case(_valid())
 

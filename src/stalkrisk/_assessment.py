@@ -113,7 +113,14 @@ class RaiseIf(_Out):
     urgent: bool
     rule_id: str
     title: str
-    condition: str
+    condition: str = Field(
+        description="The rule's condition in plain words, from the pack's behaviour labels "
+        "and parameter values, such as 'at least 3 stalking contacts'."
+    )
+    expression: str = Field(
+        description="The same condition as the engine tests it, for auditors: fact fields, "
+        "operators and parameters, such as 'stalking_contacts ≥ repeated_contacts_min = 3'."
+    )
 
 
 class RulePackInfo(_Out):

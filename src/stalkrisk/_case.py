@@ -551,9 +551,18 @@ class Case(PublishedSchema, _Model):
             return "<Case, not validated>"
 
     def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def to_html(self, *, show_text: bool = False) -> str:
+        """The case as self-contained HTML: client history, boundaries, fear, contacts.
+
+        This is what a notebook shows.  The contacts' free text (location, note,
+        witnesses, evidence, response) is left out unless ``show_text=True``, so
+        a case can be put on a screen before a group; shown, it is escaped.
+        """
         from ._html import case_html
 
-        return case_html(self)
+        return case_html(self, show_text=show_text)
 
     def _variant(self, **changes: Any) -> Case:
         data = self.model_dump(mode="json")
@@ -562,22 +571,55 @@ class Case(PublishedSchema, _Model):
 
     def with_contacts(self, *contacts: Contact | Mapping[str, Any]) -> Case:
         """A copy with ``contacts`` added (models or mappings); ids must stay unique."""
-        added = [c.model_dump(mode="json") if isinstance(c, Contact) else dict(c) for c in contacts]
+        added = []
+        for index, given in enumerate(contacts, start=len(self.contacts)):
+            if isinstance(given, Contact):
+                added.append(given.model_dump(mode="json"))
+            elif isinstance(given, Mapping):
+                added.append(dict(given))
+            else:
+                raise CaseValidationError(
+                    [Problem(loc=f"contacts.{index}", type="model_type",
+                             msg=f"must be a Contact or a mapping, not {type(given).__name__}")]
+                )  # fmt: skip
         return self._variant(contacts=[*self.model_dump(mode="json")["contacts"], *added])
+
+    def _refuse_unknown_ids(self, ids: Iterable[object]) -> None:
+        known = {c.id for c in self.contacts}
+        found = set()
+        for given in ids:
+            if isinstance(given, str) and given in known:
+                continue
+            # Only what has the shape of an id is echoed: anything else may be a name.
+            if isinstance(given, str) and _id_shaped(given):
+                found.add(f"no contact with id {given!r}")
+            else:
+                found.add("no contact with that id (not shown: it is not shaped like an id)")
+        if found:
+            raise CaseValidationError(
+                [Problem(loc="contacts", type="unknown_id", msg=msg) for msg in sorted(found)]
+            )
 
     def without_contacts(self, *ids: str) -> Case:
         """A copy without the contacts whose ids are given; unknown ids are an error."""
-        unknown = set(ids) - {c.id for c in self.contacts}
-        if unknown:
-            # Only what has the shape of an id is echoed: anything else may be a name.
-            raise CaseValidationError(
-                [Problem(loc="contacts", type="unknown_id",
-                         msg=f"no contact with id {i!r}" if _id_shaped(i)
-                         else "no contact with that id (not shown: it is not shaped like an id)")
-                 for i in sorted(unknown)]
-            )  # fmt: skip
+        self._refuse_unknown_ids(ids)
         kept = [c.model_dump(mode="json") for c in self.contacts if c.id not in ids]
         return self._variant(contacts=kept)
+
+    def with_contact(self, contact_id: str, /, **changes: Any) -> Case:
+        """A copy with one contact's fields changed, e.g. ``with_contact("c3", weapon=True)``.
+
+        The changes are validated with the case as in a new contact (``at`` needs
+        a time zone, ``behaviours`` known codes); ``id=`` renames the contact.
+        An unknown ``contact_id`` raises :class:`CaseValidationError` at
+        ``contacts``, as :meth:`without_contacts` does.
+        """
+        self._refuse_unknown_ids((contact_id,))
+        contacts = [c.model_dump(mode="json") for c in self.contacts]
+        for data in contacts:
+            if data["id"] == contact_id:
+                data.update(changes)
+        return self._variant(contacts=contacts)
 
     def with_fear(
         self, level: FearLevel | str | None = None, *, family_afraid: bool | None = None
@@ -602,11 +644,8 @@ class Case(PublishedSchema, _Model):
 
     def with_client(self, **changes: Any) -> Case:
         """A copy with client-history fields changed, e.g. ``with_client(prior_violence=True)``."""
-        client = self.client.model_dump(mode="json")
-        client.update(
-            {k: v.isoformat() if isinstance(v, datetime | date) else v for k, v in changes.items()}
-        )
-        return self._variant(client=client)
+        # Validated with the variant: dates, times and enum members may be given as objects.
+        return self._variant(client={**self.client.model_dump(mode="json"), **changes})
 
     def as_of(self, at: datetime) -> Case:
         """The case as the clinician knew it at ``at``, assessed at ``at``.
@@ -618,11 +657,16 @@ class Case(PublishedSchema, _Model):
         """
         from ._known import as_of
 
+        if not isinstance(at, datetime):
+            raise CaseValidationError(
+                [Problem(loc="at", type="datetime_type",
+                         msg=f"must be a datetime with a time zone, not {type(at).__name__}")]
+            )  # fmt: skip
         return as_of(self, at)
 
     def assessed_on(self, assessed_at: datetime) -> Case:
-        """A copy assessed at another time (for example a week later)."""
-        return self._variant(assessed_at=assessed_at.isoformat())
+        """A copy assessed at another time (for example a week later), timezone-aware."""
+        return self._variant(assessed_at=assessed_at)
 
 
 # The Cases that passed validation, by id, held weakly.  parse_case uses these as

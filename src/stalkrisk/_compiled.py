@@ -16,6 +16,7 @@ from ._engine import CompiledRuleset, EngineRule, compile_ruleset
 from ._features import Extractor
 from ._ladder import Level
 from ._packmodel import RulePack
+from ._wording import plain_conditions
 
 __all__ = ["CompiledPack", "compile_pack"]
 
@@ -35,6 +36,7 @@ class CompiledPack:
 
     __slots__ = (
         "_memo",
+        "conditions",
         "extractor",
         "info",
         "min_contacts",
@@ -77,6 +79,8 @@ class CompiledPack:
             }
             for rule in pack.rules
         }
+        # Plain words for people; RaiseIf.expression keeps the engine's form for audit.
+        self.conditions = plain_conditions(pack)
         self._memo: dict[Hashable, Any] = {}
 
     def _remember(self, key: Hashable, make: Callable[[], V]) -> V:
@@ -133,7 +137,8 @@ class CompiledPack:
                 urgent=rule.urgent,
                 rule_id=rule.id,
                 title=rule.title,
-                condition=rule.when_text,
+                condition=self.conditions[rule.id],
+                expression=rule.when_text,
             )
             for rule in candidates
         )

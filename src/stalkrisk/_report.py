@@ -8,11 +8,13 @@ from ._assessment import Assessment, ElementFinding
 from ._ladder import Level
 from ._wording import (
     ELEMENTS,
+    OUTRANKED_NOTE,
     URGENT_BANNER,
     describe_effect,
     format_span,
     group_rules,
     known_ages,
+    outranked,
     picture_phrase,
     threshold_definition,
 )
@@ -77,11 +79,14 @@ def render_text(assessment: Assessment) -> str:
         lines.append("  No rule fired.")
     for heading, rules in group_rules(a.rules_fired):
         lines.append(f"  {heading}:")
+        if outranked(rules[0]):
+            lines.extend(_wrap(OUTRANKED_NOTE, indent="    "))
         for rule in rules:
             effect = describe_effect(rule.element, rule.level, rule.urgent)
             lines.append(f"  - {rule.title} [{rule.id} → {effect}]")
-            lines.extend(_wrap(rule.rationale, indent="      "))
-            lines.append(f"      Source: {rule.source}")
+            if not outranked(rule):
+                lines.extend(_wrap(rule.rationale, indent="      "))
+                lines.append(f"      Source: {rule.source}")
     ages = known_ages(a)
     if ages:
         lines.append("")

@@ -142,8 +142,8 @@ URGENT_EXTENSION: Final = _STRUCTURE + "urgent"
 
 FIRED_RULE_EXTENSION: Final = _STRUCTURE + "fired-rule"
 """Extension on the resource, once per fired rule, in firing order: sub-extensions ``id``,
-``title``, ``effect``, ``element`` (element rules), ``level`` (level rules), ``urgent``
-(only when true) and ``evidence`` (a contact id; repeated)."""
+``title``, ``effect``, ``element`` (element rules), ``level`` and ``sets-grade`` (level
+rules), ``urgent`` (only when true) and ``evidence`` (a contact id; repeated)."""
 
 RISK_PROBABILITY_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/risk-probability"
 """HL7's qualitative risk code system, the binding of ``qualitativeRisk``."""
@@ -449,6 +449,8 @@ def _fired_rules(assessment: Assessment) -> list[dict[str, Any]]:
             parts.append({"url": "element", "valueCode": rule.element})
         if rule.level is not None:
             parts.append({"url": "level", "valueCode": rule.level.value})
+            # A level rule that fired but was outranked must not read as the reason.
+            parts.append({"url": "sets-grade", "valueBoolean": rule.sets_grade})
         if rule.urgent:
             parts.append({"url": "urgent", "valueBoolean": True})
         parts.extend({"url": "evidence", "valueString": cid} for cid in rule.evidence)
