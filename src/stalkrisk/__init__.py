@@ -44,6 +44,8 @@ from ._case import (
 from ._compare import Comparison, compare
 from ._examples import example_case
 from ._exceptions import CaseValidationError, EngineError, Problem, RulePackError, StalkriskError
+from ._exercise import Exercise, ExerciseAnswer, ExerciseFeedback, WhatIf
+from ._exercise_view import ExerciseView, exercise
 from ._ladder import Level
 from ._packmodel import RulePack
 from ._registry import bundled_packs, default_rule_pack, load_rule_pack
@@ -82,6 +84,10 @@ __all__ = [
     "Elements",
     "ElementsReached",
     "EngineError",
+    "Exercise",
+    "ExerciseAnswer",
+    "ExerciseFeedback",
+    "ExerciseView",
     "Fear",
     "FearLevel",
     "FearReport",
@@ -106,6 +112,7 @@ __all__ = [
     "TrajectoryRule",
     "TrajectoryStep",
     "TrajectorySummary",
+    "WhatIf",
     "__version__",
     "assess",
     "assess_iter",
@@ -115,6 +122,7 @@ __all__ = [
     "compare",
     "default_rule_pack",
     "example_case",
+    "exercise",
     "load_rule_pack",
     "parse_case",
     "trajectory",
