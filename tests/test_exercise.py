@@ -7,9 +7,11 @@ values and clicking buttons.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from html import escape
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,8 @@ from builders import case, contact
 
 import stalkrisk
 from stalkrisk import Exercise, Level, vignettes
+
+BUNDLED = Path(stalkrisk.__file__).parent / "_vignettes"
 
 FRAIL = "frail_client_drives_past_house"  # reflective, no element present
 FOLLOWING = "long_standing_client_starts_following"  # referral, pattern and fear
@@ -61,13 +65,23 @@ def test_a_vignette_or_its_name_starts_the_same_exercise() -> None:
     assert by_name.case == by_vignette.case
 
 
+def test_a_vignette_file_of_ones_own_is_exercised_by_its_path(tmp_path: Path) -> None:
+    own = tmp_path / "my_vignette.json"
+    shutil.copyfile(BUNDLED / f"{FRAIL}.json", own)
+
+    exercise = Exercise(own)
+
+    assert exercise.vignette.name == "my_vignette"
+    assert exercise.case == vignettes.load(FRAIL).case
+
+
 def test_an_unknown_vignette_name_is_a_key_error() -> None:
     with pytest.raises(KeyError, match="no vignette named"):
         Exercise("no_such_vignette")
 
 
 def test_something_other_than_a_vignette_is_refused() -> None:
-    with pytest.raises(TypeError, match="Vignette or a vignette's name, not dict"):
+    with pytest.raises(TypeError, match="the path of a vignette file, not dict"):
         Exercise({"name": FRAIL})  # type: ignore[arg-type]
 
 

@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from test_docs import fenced_blocks
 
 import stalkrisk
-from stalkrisk import _cli
+from stalkrisk import _cli, vignettes
 from stalkrisk._packschema import rulepack_schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +26,7 @@ TARGETS: list[tuple[str, Callable[[], dict[str, Any]], str]] = [
     ("--assessment", stalkrisk.Assessment.model_json_schema, "assessment.schema.json"),
     ("--trajectory", stalkrisk.Trajectory.model_json_schema, "trajectory.schema.json"),
     ("--rulepack", rulepack_schema, "rulepack.schema.json"),
+    ("--vignette", vignettes.schema, "vignette.schema.json"),
 ]
 
 
@@ -44,7 +45,9 @@ def load(name: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("flag", "schema", "name"), TARGETS, ids=["case", "assessment", "trajectory", "rulepack"]
+    ("flag", "schema", "name"),
+    TARGETS,
+    ids=["case", "assessment", "trajectory", "rulepack", "vignette"],
 )
 def test_committed_schema_matches_the_model(
     capsys: pytest.CaptureFixture[str],
@@ -88,7 +91,7 @@ def test_case_and_assessment_together_is_a_usage_error(
 
 # --- real documents fit the schemas, with formats checked ---------------------------------
 
-PUBLISHED = ("case", "assessment", "trajectory", "rulepack")
+PUBLISHED = ("case", "assessment", "trajectory", "rulepack", "vignette")
 
 
 @pytest.fixture(scope="module")

@@ -328,10 +328,12 @@ def _schema_text(model: type[BaseModel]) -> str:
 
 
 def _cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
-    if args.rulepack:
+    if args.rulepack or args.vignette:
         from ._packschema import rulepack_schema
+        from .vignettes import schema as vignette_schema
 
-        out.write(json.dumps(rulepack_schema(), indent=2, sort_keys=True) + "\n")
+        document = rulepack_schema() if args.rulepack else vignette_schema()
+        out.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
         return EXIT_OK
     model: type[BaseModel] = Case
     if args.assessment:
@@ -491,6 +493,9 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--trajectory", action="store_true", help="the trajectory output")
     which.add_argument(
         "--rulepack", action="store_true", help="a rule-pack document (rules/*.yaml)"
+    )
+    which.add_argument(
+        "--vignette", action="store_true", help="a training vignette file (vignettes.load)"
     )
     p_schema.set_defaults(run=_cmd_schema)
 

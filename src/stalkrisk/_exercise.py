@@ -12,6 +12,7 @@ the grade.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -266,12 +267,15 @@ class Exercise:
     so every change can be undone by changing it back.
     """
 
-    def __init__(self, vignette: Vignette | str, *, rule_pack: RulePack | None = None) -> None:
-        if isinstance(vignette, str):
+    def __init__(
+        self, vignette: Vignette | str | os.PathLike[str], *, rule_pack: RulePack | None = None
+    ) -> None:
+        if isinstance(vignette, str | os.PathLike):
             vignette = load(vignette)
         elif not isinstance(vignette, Vignette):
             raise TypeError(
-                f"vignette must be a Vignette or a vignette's name, not {type(vignette).__name__}"
+                "vignette must be a Vignette, a bundled vignette's name or the path of a "
+                f"vignette file, not {type(vignette).__name__}"
             )
         self.vignette = vignette
         self.rule_pack = rule_pack or default_rule_pack()

@@ -8,6 +8,7 @@ ipywidgets is imported on first use and comes with the ``notebook`` extra.
 from __future__ import annotations
 
 import math
+import os
 from functools import partial
 from typing import Any
 
@@ -172,16 +173,19 @@ class ExerciseView:
         return bundle
 
 
-def exercise(vignette: Vignette | str, *, rule_pack: RulePack | None = None) -> ExerciseView:
+def exercise(
+    vignette: Vignette | str | os.PathLike[str], *, rule_pack: RulePack | None = None
+) -> ExerciseView:
     """An interactive exercise on a training vignette, for a notebook.
 
     Shows the case without its grade; the trainee picks a level on the ladder
     and the elements of stalking they see, then *Reveal* shows the grade, its
     explanation and where the answer differs.  What-if controls follow: the
     fear reported, contacts removed or added, assessed_at moved; each change is
-    graded at once.  ``vignette`` is a :class:`stalkrisk.vignettes.Vignette`
-    or its name.  Needs ipywidgets: ``pip install 'stalkrisk[notebook]'``
-    (raises ``ImportError`` saying so without it).  :class:`Exercise` is the
+    graded at once.  ``vignette`` is a :class:`stalkrisk.vignettes.Vignette`,
+    a bundled vignette's name or the path of a vignette file of your own.
+    Needs ipywidgets: ``pip install 'stalkrisk[notebook]'`` (raises
+    ``ImportError`` saying so without it).  :class:`Exercise` is the
     same exercise without widgets.
     """
     return ExerciseView(Exercise(vignette, rule_pack=rule_pack))
