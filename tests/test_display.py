@@ -158,3 +158,19 @@ def test_assessment_html_never_contains_raw_angle_brackets_from_data() -> None:
     result = stalkrisk.assess(_hostile_case())
 
     assert "<script" not in result._repr_html_()
+
+
+def test_the_threshold_names_its_behaviours_by_the_packs_labels_in_text_and_html() -> None:
+    result = stalkrisk.assess(stalkrisk.example_case())
+    labels = {s.code.value: s.label.lower() for s in stalkrisk.default_rule_pack().behaviours}
+
+    for shown in (str(result), result._repr_html_()):
+        assert all(labels[code] in shown.lower() for code in result.threshold.behaviours)
+        assert "unwanted_calls" not in shown
+
+
+def test_the_case_html_names_behaviours_by_the_packs_labels() -> None:
+    shown = stalkrisk.example_case()._repr_html_()
+
+    assert "unwanted calls" in shown.lower()
+    assert "unwanted_calls" not in shown

@@ -517,3 +517,11 @@ def test_without_ipywidgets_the_error_says_how_to_install_it(
 
     with pytest.raises(ImportError, match=r"pip install 'stalkrisk\[notebook\]'"):
         stalkrisk.exercise(FRAIL)
+
+
+def test_contacts_are_shown_with_the_packs_behaviour_labels_not_codes() -> None:
+    exercise = Exercise("calls_continue_after_supervisor_warning")
+    shown = str(exercise) + exercise._repr_html_()
+
+    assert "unwanted calls" in shown
+    assert "unwanted_calls" not in shown

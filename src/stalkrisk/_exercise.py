@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
@@ -26,7 +26,7 @@ from ._fields import ELEMENTS
 from ._ladder import Level
 from ._packmodel import RulePack
 from ._registry import default_rule_pack
-from ._wording import grade_line
+from ._wording import behaviour_labels, grade_line
 from .vignettes import Vignette, load
 
 __all__ = ["Exercise", "ExerciseAnswer", "ExerciseFeedback", "WhatIf", "contact_line"]
@@ -193,16 +193,21 @@ def _days(delta: timedelta) -> str:
     return f"{days:.1f} d"
 
 
-def _behaviours(contact: Contact) -> str:
-    flags = [f for f in ("ongoing", "weapon", "specific_threat") if getattr(contact, f)]
+def _behaviours(contact: Contact, labels: Mapping[str, str]) -> str:
+    flags = [f.replace("_", " ") for f in ("ongoing", "weapon", "specific_threat")
+             if getattr(contact, f)]  # fmt: skip
     extra = f" [{', '.join(flags)}]" if flags else ""
-    return ", ".join(b.value for b in contact.behaviours) + extra
+    return ", ".join(labels[b] for b in contact.behaviours) + extra
 
 
-def contact_line(contact: Contact, assessed_at: datetime) -> str:
-    """A contact in one line from its coded fields only (never its free text)."""
+def contact_line(contact: Contact, assessed_at: datetime, labels: Mapping[str, str]) -> str:
+    """A contact in one line from its coded fields only (never its free text).
+
+    ``labels`` name the behaviours (:func:`behaviour_labels` of the pack).
+    """
     before = _days(assessed_at - contact.at)
-    return f"{contact.id}: {contact.at:%Y-%m-%d %H:%M}, {before} before, {_behaviours(contact)}"
+    shown = _behaviours(contact, labels)
+    return f"{contact.id}: {contact.at:%Y-%m-%d %H:%M}, {before} before, {shown}"
 
 
 def _case_facts(case: Case) -> list[tuple[str, str]]:
@@ -279,6 +284,8 @@ class Exercise:
             )
         self.vignette = vignette
         self.rule_pack = rule_pack or default_rule_pack()
+        self.labels = behaviour_labels(self.rule_pack)
+        """Each behaviour code's label in the pack, as the exercise shows it."""
         self._graded = assess(vignette.case, rule_pack=self.rule_pack)
         self._answer: ExerciseAnswer | None = None
         self._revealed = False
@@ -372,7 +379,8 @@ class Exercise:
         at = self._variant.assessed_at - timedelta(days=days_before)
         self._added.append(Contact(id=f"w{number}", at=at, behaviours=(code,)))
         return self._regrade(
-            f"contact w{number} added: {code.value}, {_days_phrase(days_before)} before assessed_at"
+            f"contact w{number} added: {self.labels[code]}, "
+            f"{_days_phrase(days_before)} before assessed_at"
         )
 
     def move_assessed_at(self, days: int) -> WhatIf:
@@ -430,7 +438,7 @@ class Exercise:
         lines += [f"{label}: {value}" for label, value in _case_facts(self._variant)]
         lines.append("Contacts:")
         lines += [
-            f"  {contact_line(c, self._variant.assessed_at)}"
+            f"  {contact_line(c, self._variant.assessed_at, self.labels)}"
             for c in _contacts_in_order(self._variant)
         ]
         return "\n".join(lines)
@@ -454,7 +462,7 @@ class Exercise:
                     c.id,
                     f"{c.at:%Y-%m-%d %H:%M}",
                     _days(self._variant.assessed_at - c.at),
-                    _behaviours(c),
+                    _behaviours(c, self.labels),
                     c.channel.value if c.channel else "—",
                     ", ".join(t.value for t in c.targets),
                 )

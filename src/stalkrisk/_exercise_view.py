@@ -74,7 +74,8 @@ class ExerciseView:
         for contact in case.contacts:
             self._add_contact_box(contact)
         self.new_behaviour = w.Dropdown(
-            options=[b.value for b in Behaviour], description="Behaviour"
+            options=[(self.exercise.labels[b], b.value) for b in Behaviour],
+            description="Behaviour",
         )
         self.new_days = w.BoundedFloatText(
             value=1.0, min=0.0, max=3650.0, step=1.0, description="Days before"
@@ -119,7 +120,9 @@ class ExerciseView:
     def _add_contact_box(self, contact: Contact) -> None:
         box = self._widgets.Checkbox(
             value=True,
-            description=contact_line(contact, self.exercise.vignette.case.assessed_at),
+            description=contact_line(
+                contact, self.exercise.vignette.case.assessed_at, self.exercise.labels
+            ),
             indent=False,
             layout={"width": "auto"},
         )

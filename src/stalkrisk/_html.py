@@ -16,6 +16,7 @@ from ._wording import (
     ELEMENTS,
     OUTRANKED_NOTE,
     URGENT_BANNER,
+    behaviour_labels,
     describe_effect,
     format_span,
     group_rules,
@@ -130,8 +131,10 @@ def assessment_html(a: Assessment) -> str:
     verdict = "met" if t.met else "not met"
     parts.append(f"<h4>Threshold: {escape(threshold_definition(t))} — {verdict}</h4>")
     if t.course_of_conduct:
+        labels = behaviour_labels(a.rule_pack)
         parts.append(
-            f"<p>{t.distinct_behaviours} distinct ({escape(', '.join(t.behaviours))}) over "
+            f"<p>{t.distinct_behaviours} distinct "
+            f"({escape(', '.join(labels[code] for code in t.behaviours))}) over "
             f"{escape(format_span(t.span_days))}; contacts {_ids(t.course_of_conduct)}; "
             f"{t.episodes} episode{'s' if t.episodes != 1 else ''} in all.</p>"
         )
@@ -270,13 +273,14 @@ def case_html(case: Case, *, show_text: bool = False) -> str:
         free = ("location", "note", "witnesses", "evidence", "response") if show_text else ()
         parts.append(f'<table style="{_TABLE}">')
         parts.append(_row("id", "when", "behaviours", "channel", "targets", *free, header=True))
+        labels = behaviour_labels()
         for contact in sorted(case.contacts, key=lambda x: (x.at, x.id)):
             flags = [f for f in ("ongoing", "weapon", "specific_threat") if getattr(contact, f)]
             parts.append(
                 _row(
                     escape(contact.id),
                     escape(contact.at.isoformat()),
-                    escape(", ".join(b.value for b in contact.behaviours))
+                    escape(", ".join(labels[b] for b in contact.behaviours))
                     + (f" <b>[{escape(', '.join(flags))}]</b>" if flags else ""),
                     escape(contact.channel.value if contact.channel else "—"),
                     escape(", ".join(t.value for t in contact.targets)),

@@ -216,3 +216,12 @@ def bundled_packs() -> tuple[RulePack, ...]:
 def compiled(pack: RulePack) -> CompiledPack:
     """The compiled form of ``pack`` (compiling and registering it again if new)."""
     return _register(pack)
+
+
+def known_pack(sha256: str) -> RulePack | None:
+    """The registered or bundled pack with this digest, if this process has it."""
+    with _LOCK:
+        found = _PINNED.get(sha256) or _RECENT.get(sha256)
+    if found is not None:
+        return found.pack
+    return next((pack for pack in bundled_packs() if pack.sha256 == sha256), None)

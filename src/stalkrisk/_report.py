@@ -10,6 +10,7 @@ from ._wording import (
     ELEMENTS,
     OUTRANKED_NOTE,
     URGENT_BANNER,
+    behaviour_labels,
     describe_effect,
     format_span,
     group_rules,
@@ -67,8 +68,10 @@ def render_text(assessment: Assessment) -> str:
     verdict = "met" if t.met else "not met"
     lines.append(f"Threshold ({threshold_definition(t)}): {verdict}")
     if t.course_of_conduct:
+        labels = behaviour_labels(a.rule_pack)
+        shown = ", ".join(labels[code] for code in t.behaviours)
         lines.append(
-            f"  {t.distinct_behaviours} distinct ({', '.join(t.behaviours)}) over "
+            f"  {t.distinct_behaviours} distinct ({shown}) over "
             f"{format_span(t.span_days)}; contacts {_ids(t.course_of_conduct)}"
         )
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ._assessment import Assessment, FiredRule, Threshold
+from ._assessment import Assessment, FiredRule, RulePackInfo, Threshold
 from ._fields import ELEMENTS, FieldSpec, fields_for
 from ._ladder import Level
 from ._packmodel import AllOf, Condition, FieldTest, RulePack
@@ -19,6 +19,7 @@ __all__ = [
     "ELEMENTS",
     "OUTRANKED_NOTE",
     "URGENT_BANNER",
+    "behaviour_labels",
     "describe_effect",
     "format_age",
     "format_span",
@@ -192,9 +193,26 @@ class _Labels(dict[str, str]):
         return code.replace("_", " ")
 
 
+def behaviour_labels(pack: RulePack | RulePackInfo | None = None) -> Mapping[str, str]:
+    """Each behaviour code's label in ``pack`` (or in the pack an assessment names).
+
+    A pack this process does not know (an assessment read back from JSON, say)
+    gives the bundled pack's labels; a code no pack lists reads as itself.
+    """
+    if isinstance(pack, RulePackInfo):
+        from ._registry import known_pack
+
+        pack = known_pack(pack.sha256)
+    if pack is None:
+        from ._registry import default_rule_pack
+
+        pack = default_rule_pack()
+    return _Labels((spec.code.value, _lower_first(spec.label)) for spec in pack.behaviours)
+
+
 def _pack_phrases(pack: RulePack) -> dict[str, object]:
     """The pack's values that field phrases may name (see :class:`FieldSpec`)."""
-    labels = _Labels((spec.code.value, _lower_first(spec.label)) for spec in pack.behaviours)
+    labels = behaviour_labels(pack)
     history = pack.parameters.get("history_after_days")
     ongoing = pack.parameters.get("ongoing_max_days")
     least = pack.parameters.get("pattern_min_contacts")
