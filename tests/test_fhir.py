@@ -917,3 +917,16 @@ def test_the_intake_questionnaire_is_exported_from_stalkrisk_fhir() -> None:
     assert stalkrisk.fhir.questionnaire.__module__ == "stalkrisk.fhir"
     assert stalkrisk.fhir.case_from_response.__module__ == "stalkrisk.fhir"
     assert stalkrisk.fhir.response_from_case.__module__ == "stalkrisk.fhir"
+
+
+def test_the_threshold_in_the_rationale_uses_labels_and_the_packs_least_contacts() -> None:
+    sai = next(p for p in stalkrisk.bundled_packs() if p.name == "stalkrisk-sai")
+    result = stalkrisk.assess(stalkrisk.example_case(), rule_pack=sai)
+
+    rationale = to_risk_assessment(result, subject_reference="Patient/1")["prediction"][0][
+        "rationale"
+    ]
+
+    assert "at least 5 contacts" in rationale
+    assert "unwanted calls" in rationale
+    assert "unwanted_calls" not in rationale

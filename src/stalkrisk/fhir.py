@@ -38,7 +38,13 @@ from ._questionnaire import (
     response_from_case,
 )
 from ._registry import default_rule_pack
-from ._wording import ELEMENTS, URGENT_BANNER, format_span
+from ._wording import (
+    ELEMENTS,
+    URGENT_BANNER,
+    behaviour_labels,
+    format_span,
+    threshold_definition,
+)
 
 __all__ = [
     "ASSESSMENT_CODE",
@@ -350,17 +356,16 @@ def _elements_text(assessment: Assessment) -> str:
 
 def _threshold_text(assessment: Assessment) -> str:
     t = assessment.threshold
-    rule = (
-        f"{t.min_distinct_behaviours} distinct stalking behaviours over at least "
-        f"{t.min_span_days:g} days"
-    )
+    rule = threshold_definition(t)
     if not t.course_of_conduct:
         return f"Course-of-conduct threshold ({rule}) not met: no stalking behaviours recorded."
     verdict = "met" if t.met else "not met"
     plural = "s" if t.episodes != 1 else ""
+    labels = behaviour_labels(assessment.rule_pack)
     return (
         f"Course-of-conduct threshold ({rule}) {verdict}: {t.distinct_behaviours} distinct "
-        f"({', '.join(t.behaviours)}) over {format_span(t.span_days)} in contacts "
+        f"({', '.join(labels[code] for code in t.behaviours)}) over "
+        f"{format_span(t.span_days)} in contacts "
         f"{', '.join(t.course_of_conduct)}; {t.episodes} episode{plural} of stalking contacts."
     )
 
