@@ -1,16 +1,19 @@
 """stalkrisk.plot: a case's timeline renders headless, shows the grade and never shows notes.
 
-Never touches pyplot: figures are plain matplotlib Figures, saved with the Agg renderer.
+Figures are plain matplotlib Figures saved with the Agg renderer, except in the layout
+tests, which use pyplot (Agg backend) as users do and close every figure they make.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import struct
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ matplotlib.use("Agg")
 
 from matplotlib import dates as mdates  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
@@ -50,6 +54,24 @@ def all_texts(ax: Axes) -> list[str]:
     assert isinstance(figure, Figure)
     figure.savefig(io.BytesIO(), format="png")
     return [t.get_text() for t in figure.findobj(Text)]
+
+
+def legend_texts(ax: Axes, *, title: bool = False) -> list[str]:
+    """The entries of the key of ``ax`` (and its title, the case in brief, when asked)."""
+    legend = ax.get_legend()
+    assert legend is not None
+    texts = [text.get_text() for text in legend.get_texts()]
+    return [legend.get_title().get_text(), *texts] if title else texts
+
+
+def events_row(ax: Axes) -> float:
+    """The y of the EVENTS row, on the time axis."""
+    [y] = [
+        tick
+        for tick, label in zip(ax.get_yticks(), ax.get_yticklabels(), strict=True)
+        if label.get_text() == "EVENTS"
+    ]
+    return float(y)
 
 
 def vignette(name: str) -> str:
@@ -167,7 +189,7 @@ def test_the_new_figure_shows_itself_in_a_notebook() -> None:
     assert png_size(png)[0] > 600
 
 
-def test_rows_are_behaviour_codes_under_group_headers_in_group_order() -> None:
+def test_rows_are_the_packs_behaviour_labels_under_group_headers_in_group_order() -> None:
     data = case(
         contact("a", 0, "gift", "unwanted_calls"),
         contact("b", 3, "property_damage"),
@@ -178,10 +200,26 @@ def test_rows_are_behaviour_codes_under_group_headers_in_group_order() -> None:
 
     labels = [label.get_text() for label in ax.get_yticklabels()]
     assert labels == [
-        "STALKING", "following", "unwanted_calls",
-        "BOUNDARY", "gift",
-        "ESCALATION", "property_damage",
+        "STALKING", "Following", "Unwanted calls",
+        "BOUNDARY", "Gift",
+        "ESCALATION", "Property damage",
     ]  # fmt: skip
+
+
+def test_rows_take_their_labels_from_the_given_pack() -> None:
+    pack = stalkrisk.default_rule_pack()
+    [gift] = [spec for spec in pack.behaviours if spec.code is stalkrisk.Behaviour.GIFT]
+    relabelled = dataclasses.replace(
+        pack,
+        behaviours=tuple(
+            dataclasses.replace(spec, label="Present") if spec is gift else spec
+            for spec in pack.behaviours
+        ),
+    )
+
+    ax = plot.timeline(case(contact("a", 0, "gift")), rule_pack=relabelled)
+
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["BOUNDARY", "Present"]
 
 
 def test_one_marker_per_contact_and_behaviour_and_threats_in_red() -> None:
@@ -218,7 +256,11 @@ def test_the_course_of_conduct_is_shaded_and_its_span_annotated() -> None:
 
     texts = all_texts(ax)
 
-    assert "course of conduct: 16.0 days, 3 behaviours" in texts
+    assert (
+        "course of conduct:\n16.0 days, 3 behaviours\n(needs ≥ 14 days,\n≥ 2 behaviours)" in texts
+    )
+    [arrow] = [text for text in ax.texts if text.get_gid() == "episode_span"]
+    assert arrow.get_visible()
     [span] = [p for p in ax.patches if p.get_alpha() is not None]
     xs = ax.transData.inverted().transform(span.get_verts())[:, 0]
     start, end = min(xs), max(xs)
@@ -229,7 +271,9 @@ def test_the_course_of_conduct_is_shaded_and_its_span_annotated() -> None:
 def test_an_episode_below_the_threshold_is_labelled_as_such() -> None:
     texts = all_texts(plot.timeline(vignette("two_behaviours_in_ten_days")))
 
-    assert "episode: 10.0 days, 2 behaviours, below the threshold" in texts
+    assert any(
+        text.startswith("episode below the threshold:\n10.0 days, 2 behaviours") for text in texts
+    )
     assert not any(text.startswith("course of conduct:") for text in texts)
 
 
@@ -241,13 +285,15 @@ def test_a_span_just_short_of_the_threshold_is_not_rounded_up() -> None:
 
     texts = all_texts(plot.timeline(data))
 
-    assert "episode: 13 d 23 h 59 min 59 s, 2 behaviours, below the threshold" in texts
+    assert any(
+        text.startswith("episode below the threshold:\n13 d 23 h 59 min 59 s,") for text in texts
+    )
 
 
 def test_no_span_is_drawn_for_a_single_contact() -> None:
     texts = all_texts(plot.timeline(vignette("protection_order_breached_by_letter")))
 
-    assert not any(text.startswith(("course of conduct:", "episode:")) for text in texts)
+    assert not any(text.startswith(("course of conduct:", "episode")) for text in texts)
 
 
 # --- assessed_at, fear and boundary events -------------------------------------------------
@@ -268,12 +314,66 @@ def test_assessed_at_is_a_line_and_fear_is_shown() -> None:
     assert "elements: threat, fear" in box
 
 
-def test_warnings_are_labelled_and_an_old_protection_order_is_noted_at_the_edge() -> None:
-    warnings = all_texts(plot.timeline(vignette("calls_continue_after_supervisor_warning")))
-    order = all_texts(plot.timeline(vignette("protection_order_breached_by_letter")))
+def test_warnings_are_marked_on_the_events_row_and_explained_in_the_key() -> None:
+    data = vignette("calls_continue_after_supervisor_warning")
+    warnings = stalkrisk.parse_case(data).boundaries.warnings
+    ax = plot.timeline(data)
 
-    assert {"warning", "supervisor warning"} <= set(warnings)
-    assert "◀ protection order (2024-11-07)" in order
+    [plain] = [line for line in ax.get_lines() if line.get_gid() == "warning"]
+    [supervisor] = [line for line in ax.get_lines() if line.get_gid() == "supervisor_warning"]
+    assert [list(plain.get_xdata()), list(supervisor.get_xdata())] == [  # type: ignore[arg-type]
+        [date_to_num(warning.at)] for warning in warnings
+    ]
+    assert plain.get_markerfacecolor() == "white"
+    assert supervisor.get_markerfacecolor() != "white"
+    assert list(plain.get_ydata()) == list(supervisor.get_ydata()) == [events_row(ax)]  # type: ignore[arg-type]
+    assert {"warning", "supervisor warning"} <= set(legend_texts(ax))
+
+
+def test_the_agreement_is_marked_on_the_events_row() -> None:
+    data = vignette("gifts_after_informed_consent")
+    agreed = stalkrisk.parse_case(data).boundaries.agreement_at
+    assert agreed is not None
+
+    ax = plot.timeline(data)
+
+    [mark] = [line for line in ax.get_lines() if line.get_gid() == "agreement"]
+    assert list(mark.get_xdata()) == [date_to_num(agreed)]  # type: ignore[arg-type]
+    assert list(mark.get_ydata()) == [events_row(ax)]  # type: ignore[arg-type]
+    assert "agreement" in legend_texts(ax)
+
+
+def test_breaches_of_a_protection_order_are_marked_and_flagged() -> None:
+    data = case(
+        contact("before", 0, "unwanted_calls"),
+        contact("during", 5, "following"),
+        contact("after", 12, "unwanted_calls"),
+        history={
+            "protection_order_since": "2025-01-09T09:00:00+00:00",
+            "protection_order_until": "2025-01-15T09:00:00+00:00",
+        },
+    )
+
+    ax = plot.timeline(data)
+
+    [breach] = [line for line in ax.get_lines() if line.get_gid() == "order_breach"]
+    assert list(breach.get_xdata()) == [date_to_num(datetime(2025, 1, 11, 9, tzinfo=UTC))]  # type: ignore[arg-type]
+    assert list(breach.get_ydata()) == [events_row(ax)]  # type: ignore[arg-type]
+    assert breach.get_color() == RED
+    assert "order breach" in [text.get_text() for text in ax.texts]
+    [order] = [line for line in ax.get_lines() if line.get_gid() == "protection_order"]
+    assert list(order.get_xdata()) == [  # type: ignore[arg-type]
+        date_to_num(datetime(2025, 1, day, 9, tzinfo=UTC)) for day in (9, 15)
+    ]
+    assert {"protection order in force", "order breach"} <= set(legend_texts(ax))
+
+
+def test_an_old_protection_order_is_listed_in_the_key() -> None:
+    ax = plot.timeline(vignette("protection_order_breached_by_letter"))
+
+    [box] = [text for text in legend_texts(ax, title=True) if text.startswith("assessed 20")]
+    assert "◀ protection order (2024-11-07)" in box.splitlines()
+    assert "order breach" in [text.get_text() for text in ax.texts]
 
 
 # --- empty case ----------------------------------------------------------------------------
@@ -309,7 +409,7 @@ def test_times_are_shown_in_the_zone_of_assessed_at() -> None:
 
     ax = plot.timeline(data)
 
-    assert ax.get_xlabel() == "time (UTC+02:00)"
+    assert ax.get_xlabel() == "time (UTC+02:00), Jun 2025"
     all_texts(ax)  # lay out the ticks
     ticks = {label.get_text(): label.get_position()[0] for label in ax.get_xticklabels()}
     # The day changes at local midnight, 22:00 UTC; the tick labels follow the local day.
@@ -331,7 +431,7 @@ def test_an_iana_zone_is_named_on_the_axis() -> None:
 
     ax = plot.timeline(contacts)
 
-    assert ax.get_xlabel() == "time (Europe/Berlin)"
+    assert ax.get_xlabel() == "time (Europe/Berlin), 2025"
 
 
 # --- free text is never drawn --------------------------------------------------------------
@@ -451,8 +551,16 @@ def test_the_threshold_crossing_is_a_line_through_both_panels_with_a_label() -> 
     for ax in (ladder, rows):
         [line] = [line for line in ax.get_lines() if line.get_gid() == "threshold_crossing"]
         assert list(line.get_xdata()) == [date_to_num(crossing.at)] * 2  # type: ignore[arg-type]
-    [label] = [text for text in ladder.texts if text.get_gid() == "threshold_label"]
-    assert label.get_text() == "threshold met at w3: 14.0 days, 2 behaviours"
+    [label] = [
+        text
+        for text in legend_texts(ladder)
+        if text == "threshold first met at w3:\n14.0 days, 2 behaviours"
+    ]
+    legend = ladder.get_legend()
+    assert legend is not None
+    assert [text.get_gid() for text in legend.get_texts() if text.get_text() == label] == [
+        "threshold_label"
+    ]
 
 
 def test_no_crossing_is_drawn_when_the_threshold_is_never_met() -> None:
@@ -564,4 +672,206 @@ def test_the_trajectory_never_draws_free_text() -> None:
     texts = all_texts(plot.trajectory(data))
 
     assert texts
+    assert not [text for text in texts if SECRET in text]
+
+
+# --- any figure: plain pyplot, grids, constrained layout -----------------------------------
+
+SIZES = [(5, 3), (6, 3), (8, 4), (10, 5), (14, 6)]
+GRID_SIZES = [(10, 4), (12, 5), (14, 6)]
+LAYOUTS = [None, "constrained"]
+LAYOUT_CASES = [
+    "long_standing_client_starts_following",
+    "protection_order_breached_by_letter",
+    "calls_continue_after_supervisor_warning",
+]
+
+
+@pytest.fixture
+def pyplot() -> Iterator[Any]:
+    """pyplot, as users drive it; every figure made is closed afterwards."""
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")
+
+
+def all_axes(figure: Figure) -> list[Axes]:
+    """The Axes of ``figure`` and of its subfigures."""
+    return [artist for artist in figure.findobj(Axes) if isinstance(artist, Axes)]
+
+
+def drawn_texts(figure: Figure) -> list[Text]:
+    """Every text a draw of ``figure`` puts on the canvas: titles, axis and tick labels,
+    labels in the Axes, the key and the case box; only those drawn and not blank."""
+    texts: list[Text] = []
+    for ax in all_axes(figure):
+        texts += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]  # type: ignore[attr-defined]
+        texts += [ax.xaxis.get_offset_text(), ax.yaxis.get_offset_text()]
+        lo, hi = sorted(ax.get_xlim())
+        texts += [t for t in ax.get_xticklabels() if lo <= t.get_position()[0] <= hi]
+        bottom, top = sorted(ax.get_ylim())
+        texts += [t for t in ax.get_yticklabels() if bottom <= t.get_position()[1] <= top]
+        texts += ax.texts
+        legend = ax.get_legend()
+        if legend is not None:
+            texts += [legend.get_title(), *legend.get_texts()]
+    return [text for text in texts if text.get_visible() and text.get_text().strip()]
+
+
+def layout_problems(figure: Figure) -> list[str]:
+    """What is drawn outside the figure, over another Axes, or over another label."""
+    # backend_agg is not annotated
+    canvas: Any = figure.canvas if isinstance(figure.canvas, FigureCanvasAgg) else None
+    canvas = canvas or FigureCanvasAgg(figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    page = figure.bbox.padded(1)  # a pixel of slack for rounding
+    problems: list[str] = []
+    every_axes = all_axes(figure)
+    for ax in every_axes:
+        legend = ax.get_legend()
+        parts = [("all of it", ax.get_tightbbox(renderer))]
+        if legend is not None:
+            parts.append(("key", legend.get_window_extent(renderer)))
+        for name, box in parts:
+            assert box is not None
+            if not page.contains(box.x0, box.y0) or not page.contains(box.x1, box.y1):
+                problems.append(f"{name} of {ax.get_title(loc='left')!r} leaves the figure")
+            problems += [
+                f"{name} of {ax.get_title(loc='left')!r} is over another Axes"
+                for other in every_axes
+                if other is not ax and box.overlaps(other.bbox)
+            ]
+    boxes = [(text, text.get_window_extent(renderer)) for text in drawn_texts(figure)]
+    for index, (text, box) in enumerate(boxes):
+        if not page.contains(box.x0, box.y0) or not page.contains(box.x1, box.y1):
+            problems.append(f"{text.get_text()!r} leaves the figure")
+        for other, other_box in boxes[index + 1 :]:
+            if box.overlaps(other_box):
+                problems.append(f"{text.get_text()!r} overlaps {other.get_text()!r}")
+    return problems
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+@pytest.mark.parametrize("name", LAYOUT_CASES)
+def test_a_timeline_fits_a_pyplot_figure_of_any_size(
+    pyplot: Any, name: str, size: tuple[int, int], layout: str | None
+) -> None:
+    figure, ax = pyplot.subplots(figsize=size, layout=layout)
+
+    plot.timeline(vignette(name), ax=ax)
+
+    assert layout_problems(figure) == []
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("size", GRID_SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_two_timelines_side_by_side_keep_to_their_halves(
+    pyplot: Any, size: tuple[int, int], layout: str | None
+) -> None:
+    figure, (left, right) = pyplot.subplots(1, 2, figsize=size, layout=layout)
+
+    plot.timeline(vignette(LAYOUT_CASES[0]), ax=left)
+    plot.timeline(vignette(LAYOUT_CASES[1]), ax=right)
+
+    assert layout_problems(figure) == []
+    first, second = left.get_tightbbox(), right.get_tightbbox()
+    assert first is not None
+    assert second is not None
+    assert first.x1 < second.x0
+
+
+def test_a_timeline_on_an_axes_placed_by_hand_keeps_to_its_rectangle() -> None:
+    figure = Figure(figsize=(10, 5))
+    ax = figure.add_axes((0.05, 0.05, 0.6, 0.9))
+    figure.add_axes((0.7, 0.05, 0.25, 0.9))
+
+    plot.timeline(vignette(LAYOUT_CASES[0]), ax=ax)
+
+    assert layout_problems(figure) == []
+    box = ax.get_tightbbox()
+    assert box is not None
+    assert box.x1 <= 0.65 * figure.bbox.width + 1
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("size", [(6, 5), (10, 7)], ids=lambda size: f"{size[0]}x{size[1]}")
+def test_a_trajectory_fits_a_pyplot_figure(
+    pyplot: Any, size: tuple[int, int], layout: str | None
+) -> None:
+    figure = pyplot.figure(figsize=size, layout=layout)
+
+    plot.trajectory(vignette("second_behaviour_on_day_fifteen"), figure=figure)
+
+    assert layout_problems(figure) == []
+
+
+def test_two_trajectories_in_subfigures_keep_to_their_halves() -> None:
+    figure = Figure(figsize=(16, 6))
+    grid = figure.add_gridspec(1, 2)
+    left, right = figure.add_subfigure(grid[0]), figure.add_subfigure(grid[1])
+
+    plot.trajectory(vignette(LAYOUT_CASES[0]), figure=left)
+    plot.trajectory(vignette(LAYOUT_CASES[1]), figure=right)
+
+    assert layout_problems(figure) == []
+
+
+@pytest.mark.parametrize("name", [path.stem for path in VIGNETTES])
+def test_no_labels_overlap_in_the_figures_made_here(name: str) -> None:
+    timeline = figure_of(plot.timeline(vignette(name)))
+    trajectory = figure_of(plot.trajectory(vignette(name)))
+
+    assert layout_problems(timeline) == []
+    assert layout_problems(trajectory) == []
+
+
+def test_crowded_contact_ids_are_left_out_rather_than_overprinted() -> None:
+    crowded = case(*[contact(f"c{index}", index / 24, "unwanted_calls") for index in range(12)])
+    figure = Figure(figsize=(5, 3))
+
+    ax = plot.timeline(crowded, ax=figure.add_subplot())
+
+    assert layout_problems(figure) == []
+    shown = [text for text in ax.texts if text.get_visible() and text.get_text().startswith("c")]
+    assert 0 < len(shown) < 12
+
+
+def test_a_title_too_wide_for_its_panel_is_broken_after_the_grade() -> None:
+    figure = Figure(figsize=(8, 4))
+    ax, _ = figure.subplots(1, 2)
+
+    plot.timeline(vignette("followed_by_car_right_now"), ax=ax)
+
+    assert ax.get_title(loc="left") == "police · URGENT\nInvolve the police"
+    assert layout_problems(figure) == []
+
+
+def test_nothing_of_a_small_grid_carries_free_text(pyplot: Any) -> None:
+    free: dict[str, Any] = {
+        "note": f"note {SECRET}",
+        "location": f"location {SECRET}",
+        "witnesses": [f"witness {SECRET}"],
+        "evidence": [f"evidence {SECRET}"],
+        "response": f"response {SECRET}",
+    }
+    data = case(
+        contact("a", 0, "threat", weapon=True, **free),
+        contact("b", 15, "following", "gift", ongoing=True, **free),
+        fear="significant",
+        history={"protection_order_since": "2025-01-01T09:00:00+00:00"},
+        boundaries={
+            "agreement_at": "2024-06-01T09:00:00+00:00",
+            "warnings": [{"at": "2025-01-10T09:00:00+00:00", "supervisor": True}],
+        },
+    )
+    _, (left, right) = pyplot.subplots(1, 2, figsize=(10, 4))
+
+    plot.timeline(data, ax=left)
+    plot.timeline(data, ax=right)
+
+    texts = all_texts(left)
+    assert "order breach" in texts
     assert not [text for text in texts if SECRET in text]
