@@ -164,3 +164,19 @@ def test_batch_reads_paths_and_python_mappings(tmp_path: Path) -> None:
     results = stalkrisk.assess_many([file, _native()], workers=1)
 
     assert results[0] == results[1] == stalkrisk.assess(_native())
+
+
+def test_a_mapping_may_hold_validated_models_of_the_case_parts() -> None:
+    data = _native()
+    data["contacts"] = [stalkrisk.Contact.model_validate(c) for c in data["contacts"]]
+    data["fear"] = stalkrisk.Fear(level=FearLevel.SIGNIFICANT)
+
+    assert stalkrisk.parse_case(data) == stalkrisk.parse_case(_native())
+
+
+def test_a_part_built_without_validation_is_validated_inside_a_mapping() -> None:
+    data = _native()
+    unchecked: dict[str, Any] = {"id": "c1", "at": "not a time", "behaviours": ("gift",)}
+    data["contacts"] = [stalkrisk.Contact.model_construct(**unchecked)]
+
+    assert problems(data) == [("contacts.0.at", "iso_datetime")]

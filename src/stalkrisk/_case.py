@@ -258,7 +258,9 @@ _Ref = Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
 class _Model(BaseModel):
     # Inputs are clinical data: pydantic's own messages must not repeat them.
     # Flags are StrictBool: "yes" or 1 is refused, not silently read as true.
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", hide_input_in_errors=True, revalidate_instances="always"
+    )
 
     def __str__(self) -> str:
         # pydantic's str() lists every field; print and f-strings get the guarded repr.
