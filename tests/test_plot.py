@@ -437,14 +437,19 @@ def test_an_iana_zone_is_named_on_the_axis() -> None:
 # --- free text is never drawn --------------------------------------------------------------
 
 
-def test_free_text_is_never_drawn() -> None:
-    free: dict[str, Any] = {
+def _free_text() -> dict[str, Any]:
+    """Every free-text field of a contact, each carrying the secret."""
+    return {
         "note": f"note {SECRET}",
         "location": f"location {SECRET}",
         "witnesses": [f"witness {SECRET}"],
         "evidence": [f"evidence {SECRET}"],
         "response": f"response {SECRET}",
     }
+
+
+def test_free_text_is_never_drawn() -> None:
+    free = _free_text()
     data = case(
         contact("a", 0, "threat", weapon=True, **free),
         contact("b", 15, "following", "gift", ongoing=True, **free),
@@ -656,13 +661,7 @@ def test_the_trajectory_shows_itself_in_a_notebook_without_pyplot() -> None:
 
 
 def test_the_trajectory_never_draws_free_text() -> None:
-    free: dict[str, Any] = {
-        "note": f"note {SECRET}",
-        "location": f"location {SECRET}",
-        "witnesses": [f"witness {SECRET}"],
-        "evidence": [f"evidence {SECRET}"],
-        "response": f"response {SECRET}",
-    }
+    free = _free_text()
     data = case(
         contact("a", 0, "threat", weapon=True, **free),
         contact("b", 15, "following", "gift", ongoing=True, **free),
@@ -850,13 +849,7 @@ def test_a_title_too_wide_for_its_panel_is_broken_after_the_grade() -> None:
 
 
 def test_nothing_of_a_small_grid_carries_free_text(pyplot: Any) -> None:
-    free: dict[str, Any] = {
-        "note": f"note {SECRET}",
-        "location": f"location {SECRET}",
-        "witnesses": [f"witness {SECRET}"],
-        "evidence": [f"evidence {SECRET}"],
-        "response": f"response {SECRET}",
-    }
+    free = _free_text()
     data = case(
         contact("a", 0, "threat", weapon=True, **free),
         contact("b", 15, "following", "gift", ongoing=True, **free),
