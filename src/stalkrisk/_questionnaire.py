@@ -54,7 +54,6 @@ from ._version import __version__
 
 __all__ = [
     "QUESTIONNAIRE_URL",
-    "FhirVersion",
     "case_from_response",
     "questionnaire",
     "response_from_case",

@@ -12,12 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stalkrisk import Case, CaseValidationError, Contact
-from stalkrisk._questionnaire import (
-    FhirVersion,
-    case_from_response,
-    questionnaire,
-    response_from_case,
-)
+from stalkrisk.fhir import FhirVersion, case_from_response, questionnaire, response_from_case
 from stalkrisk.strategies import cases, dated_cases
 
 VERSIONS: tuple[FhirVersion, ...] = ("R4", "R4B", "R5")
