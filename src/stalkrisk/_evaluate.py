@@ -48,11 +48,11 @@ class ThresholdFindings(TypedDict):
 
 
 class Findings(TypedDict):
-    """What the engine found for one case: compact, JSON-encodable, pack-free.
+    """What the engine found for one case: compact, plain data, pack-free.
 
-    The contract between a batch worker and its caller (``batch.py`` sends it as
-    JSON, so tuples arrive as lists and ``assessed_at`` as ISO text; pydantic reads
-    both back in :func:`assessment`).
+    The contract between a batch worker and its caller: ``batch.py`` returns a
+    chunk's findings from the worker for the pool to pickle, and the caller expands
+    each with :func:`assessment`.
     """
 
     rules_fired: list[tuple[str, tuple[str, ...]]]
