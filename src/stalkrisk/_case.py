@@ -313,12 +313,14 @@ class Contact(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        # Runs once per contact of every case: most have one behaviour, one target
-        # and no specific threat, which one test settles.
+        # Runs once per contact of every case: most have one or two behaviours, one
+        # target and no specific threat, which one test settles.
         fields = self.__dict__
         behaviours, targets = fields["behaviours"], fields["targets"]
-        if len(behaviours) == 1 and len(targets) == 1 and not fields["specific_threat"]:
-            return self
+        if len(targets) == 1 and not fields["specific_threat"]:
+            count = len(behaviours)
+            if count == 1 or (count == 2 and behaviours[0] != behaviours[1]):
+                return self
         repeats_behaviour = _repeats(behaviours)
         repeats_target = _repeats(targets)
         threat_missing = fields["specific_threat"] and Behaviour.THREAT not in behaviours
