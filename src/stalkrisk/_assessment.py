@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -13,6 +13,7 @@ __all__ = [
     "Action",
     "Ages",
     "Assessment",
+    "CaseRef",
     "ElementFinding",
     "Elements",
     "FiredRule",
@@ -20,6 +21,13 @@ __all__ = [
     "RulePackInfo",
     "Threshold",
 ]
+
+
+CaseRef = Annotated[
+    str | None,
+    Field(description="The case's own reference (``Case.ref``), if it gave one."),
+]
+"""The ``ref`` an output carries back from its case."""
 
 
 class _Out(BaseModel):
@@ -154,9 +162,7 @@ class Assessment(PublishedSchema, _Out):
     assessed_at: AwareDatetime
     rule_pack: RulePackInfo
     library_version: str
-    ref: str | None = Field(
-        default=None, description="The case's own reference (``Case.ref``), if it gave one."
-    )
+    ref: CaseRef = None
 
     def __str__(self) -> str:
         from ._report import render_text

@@ -784,7 +784,7 @@ def case_json(data: CaseInput) -> str | bytes:
     if isinstance(data, bytearray):
         return bytes(data)
     if isinstance(data, os.PathLike):
-        return _without_bom(pathlib.Path(data).read_bytes())
+        return pathlib.Path(data).read_bytes()
     if isinstance(data, Mapping):
         return _encode(data, "mapping")
     raise CaseValidationError(

@@ -284,8 +284,8 @@ class Exercise:
             )
         self.vignette = vignette
         self.rule_pack = rule_pack or default_rule_pack()
+        # Each behaviour code's label in the pack, as the exercise shows it.
         self.labels = behaviour_labels(self.rule_pack)
-        """Each behaviour code's label in the pack, as the exercise shows it."""
         self._graded = assess(vignette.case, rule_pack=self.rule_pack)
         self._answer: ExerciseAnswer | None = None
         self._revealed = False

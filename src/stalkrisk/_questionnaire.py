@@ -49,7 +49,7 @@ from ._exceptions import CaseValidationError, Problem
 from ._fhirmodels import FhirVersion, check_version, model_class, validated
 from ._problems import TOO_DEEP
 from ._registry import default_rule_pack
-from ._suggest import closest
+from ._suggest import did_you_mean
 from ._version import __version__
 
 __all__ = [
@@ -524,9 +524,9 @@ class _Reader:
             belongs = f"group {parent}" if parent else "the top level"
             msg = f"is not an item of {group}; it belongs in {belongs}"
         else:
-            near = closest(link_id, here)
-            hint = f"; did you mean {near!r}?" if near else ""
-            msg = f"is not a linkId of {group} in this questionnaire{hint}"
+            hint = did_you_mean(link_id, here)
+            tail = f"; {hint}" if hint else ""
+            msg = f"is not a linkId of {group} in this questionnaire{tail}"
         self.problem(where, "unknown_link_id", msg)
 
     def read_group(
@@ -607,9 +607,9 @@ class _Reader:
         if coding.get("system", codes.system) != codes.system:
             self.problem(at, "unknown_code", f"needs a code of {codes.system}")
         elif code not in allowed:
-            near = closest(code, allowed)
-            hint = f"; did you mean {near!r}?" if near else ""
-            self.problem(at, "unknown_code", f"is not one of this question's codes{hint}")
+            hint = did_you_mean(code, allowed)
+            tail = f"; {hint}" if hint else ""
+            self.problem(at, "unknown_code", f"is not one of this question's codes{tail}")
         else:
             return True, code
         return False, None

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field
 
-from ._assessment import Assessment, RulePackInfo, _Out
+from ._assessment import Assessment, CaseRef, RulePackInfo, _Out
 from ._case import Case, CaseInput, parse_case
 from ._compiled import CompiledPack
 from ._evaluate import evaluate, grade
@@ -148,9 +148,7 @@ class Trajectory(PublishedSchema, _Out):
     level_titles: dict[Level, str] = Field(description="The pack's title for each level.")
     rule_pack: RulePackInfo
     library_version: str
-    ref: str | None = Field(
-        default=None, description="The case's own reference (``Case.ref``), if it gave one."
-    )
+    ref: CaseRef = None
 
     def __str__(self) -> str:
         from ._trajectory_display import render_text
