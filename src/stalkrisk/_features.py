@@ -256,13 +256,13 @@ def _before(positions: Sequence[int], first: int) -> list[int]:
     return list(positions[: bisect_left(positions, first)])
 
 
-def _densest(times: list[int], stalking: Sequence[int], widths: Sequence[int]) -> list[list[int]]:
-    """For each width, the earliest run of stalking positions with the most within it.
+def _densest(at: list[int], stalking: Sequence[int], widths: Sequence[int]) -> list[list[int]]:
+    """For each width, the earliest run of ``stalking`` positions with the most within it.
 
-    One C-level bisect per contact and width (O(n log n)); the run starting at
-    each contact ends at the first contact more than the width after it.
+    ``at`` holds their times.  One C-level bisect per contact and width
+    (O(n log n)); the run starting at each contact ends at the first contact
+    more than the width after it.
     """
-    at = list(map(times.__getitem__, stalking))
     if not at:
         return [[] for _ in widths]
     runs = []
@@ -378,9 +378,9 @@ class Extractor:
         return codes
 
     def _episodes(
-        self, times: list[int], stalking: list[int], masks: list[int], assessed: int
+        self, at: list[int], stalking: list[int], masks: list[int], assessed: int
     ) -> tuple[Episode, ...]:
-        at = [times[p] for p in stalking]
+        """The episodes of the ``stalking`` positions, whose times are ``at``."""
         gap, history = self._gap, self._history
         if not at:
             return ()
@@ -485,7 +485,9 @@ class Extractor:
         masks: list[int],
     ) -> CaseFeatures:
         assessed = _microseconds(case.assessed_at)
-        episodes = self._episodes(times, stalking, masks, assessed)
+        # The stalking contacts' times, read once for the episodes and the densest runs.
+        stalking_at = list(map(times.__getitem__, stalking))
+        episodes = self._episodes(stalking_at, stalking, masks, assessed)
 
         history = case.client
         warnings = case.boundaries.warnings
@@ -546,7 +548,8 @@ class Extractor:
         evidence["past_pattern_contacts"] = sorted(
             p for e in episodes if not e.current and self.meets_threshold(e) for p in e.positions
         )
-        current_stalking = _from(stalking, current)
+        first_current = bisect_left(stalking, current)
+        current_stalking = stalking[first_current:]
         evidence["current_stalking_contacts"] = current_stalking
         evidence["current_boundary_contacts"] = _from(column["boundary_contacts"], current)
         evidence["current_third_party_target_contacts"] = sorted(
@@ -557,7 +560,7 @@ class Extractor:
             }
         )
         evidence["max_contacts_24h"], evidence["max_contacts_7d"] = _densest(
-            times, current_stalking, (24 * _HOUR_US, 7 * 24 * _HOUR_US)
+            stalking_at[first_current:], current_stalking, (24 * _HOUR_US, 7 * 24 * _HOUR_US)
         )
 
         widest, longest = _widest_and_longest(episodes)
