@@ -100,10 +100,17 @@ class _Evidence:
     def __init__(self, features: CaseFeatures) -> None:
         self._features = features
         self.elements: dict[str, set[int]] = {name: set() for name in ELEMENTS}
+        self._named: dict[frozenset[int], tuple[str, ...]] = {}
 
     def ids(self, positions: Collection[int]) -> tuple[str, ...]:
-        chronological = self._features.chronological_ids
-        return tuple(map(chronological.__getitem__, sorted(positions)))
+        # Rules and elements often cite the same contacts: each distinct set is
+        # named once, and the assessment shares its tuple.
+        key = frozenset(positions)
+        named = self._named.get(key)
+        if named is None:
+            chronological = self._features.chronological_ids
+            named = self._named[key] = tuple(map(chronological.__getitem__, sorted(key)))
+        return named
 
     def of_episode(self, index: int) -> set[int]:
         return set(self._features.episodes[index].positions)

@@ -582,11 +582,24 @@ class Extractor:
             values=values,
             evidence=evidence,
             episodes=episodes,
-            chronological_ids=tuple(map(ids.__getitem__, order)),
+            chronological_ids=_in_order(ids, order),
             widest=widest,
             times=times,
             assessed_microseconds=assessed,
         )
+
+
+def _in_order(ids: list[str], order: list[int]) -> tuple[str, ...]:
+    """The ids in chronological ``order``, as new strings laid out in that order.
+
+    Evidence reads ids chronologically.  A long case's ids sit wherever its
+    contacts were built, so reading them in time order costs a cache miss each
+    (100,000 contacts: 107 ms of evidence against 23 ms for copies made here in
+    7 ms).  Ids hold no newline, so one join and split copies them.
+    """
+    if not order:
+        return ()
+    return tuple("\n".join(map(ids.__getitem__, order)).split("\n"))
 
 
 def _widest_and_longest(episodes: tuple[Episode, ...]) -> tuple[Episode | None, Episode | None]:
