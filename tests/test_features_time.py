@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -47,3 +47,32 @@ def test_times_read_from_json_in_several_offsets_count_exactly() -> None:
     a, b = microseconds_of(c.at for c in case.contacts)
 
     assert a == b == _microseconds(datetime(2025, 2, 2, 2, 59, 59, 999_999, tzinfo=UTC))
+
+
+@given(
+    st.lists(
+        st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+        max_size=8,
+    ),
+    _ZONES,
+)
+def test_times_in_one_zone_count_as_in_many(naive: list[datetime], zone: tzinfo) -> None:
+    moments = [at.replace(tzinfo=zone) for at in naive]
+
+    assert microseconds_of(moments) == [_microseconds(at) for at in moments]
+
+
+def test_times_read_from_json_in_one_offset_count_exactly() -> None:
+    case = stalkrisk.parse_case(
+        {
+            "assessed_at": "2025-03-01T00:00:00-03:00",
+            "client": {"relationship": "former"},
+            "contacts": [
+                {"id": "a", "at": "2025-02-01T23:59:59.999999-03:00", "behaviours": ["gift"]},
+                {"id": "b", "at": "1969-12-31T21:00:00-03:00", "behaviours": ["gift"]},
+            ],
+        }
+    )
+    a, b = microseconds_of(c.at for c in case.contacts)
+
+    assert (a, b) == (_microseconds(datetime(2025, 2, 2, 2, 59, 59, 999_999, tzinfo=UTC)), 0)
