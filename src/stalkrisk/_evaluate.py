@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TypedDict
 
@@ -93,38 +93,51 @@ def _run_engine(compiled: CompiledPack, features: CaseFeatures) -> tuple[list[Fi
 class _Evidence:
     """The contacts behind fields, elements and episodes, as chronological positions.
 
-    Positions are plain integers, so unions and sorting stay cheap for long
-    cases; they become contact ids (oldest first) only in :meth:`ids`.
+    Evidence is gathered as its sources: the ascending position sequences of the
+    features (a field's contacts, an episode's).  Positions become contact ids
+    (oldest first) only in :meth:`ids`, once for each distinct set of sources,
+    and a single source needs no union and no sort.
     """
 
     def __init__(self, features: CaseFeatures) -> None:
         self._features = features
-        self.elements: dict[str, set[int]] = {name: set() for name in ELEMENTS}
-        self._named: dict[frozenset[int], tuple[str, ...]] = {}
+        self.elements: dict[str, list[Sequence[int]]] = {name: [] for name in ELEMENTS}
+        # By the identities of the sources, all alive while this object is.
+        self._named: dict[tuple[int, ...], tuple[str, ...]] = {}
 
-    def ids(self, positions: Collection[int]) -> tuple[str, ...]:
-        # Rules and elements often cite the same contacts: each distinct set is
-        # named once, and the assessment shares its tuple.
-        key = frozenset(positions)
+    def ids(self, sources: Iterable[Sequence[int]]) -> tuple[str, ...]:
+        distinct = {id(source): source for source in sources if source}
+        key = tuple(sorted(distinct))
         named = self._named.get(key)
         if named is None:
             chronological = self._features.chronological_ids
-            named = self._named[key] = tuple(map(chronological.__getitem__, sorted(key)))
+            if not distinct:
+                named = ()
+            elif len(distinct) > 1:
+                union = sorted(set().union(*distinct.values()))
+                named = tuple(map(chronological.__getitem__, union))
+            else:
+                (positions,) = distinct.values()
+                if isinstance(positions, range) and positions.step == 1:
+                    named = chronological[positions.start : positions.stop]
+                else:
+                    named = tuple(map(chronological.__getitem__, positions))
+            self._named[key] = named
         return named
 
-    def of_episode(self, index: int) -> set[int]:
-        return set(self._features.episodes[index].positions)
+    def of_episode(self, index: int) -> Sequence[int]:
+        return self._features.episodes[index].positions
 
-    def of_fields(self, rule: Rule) -> set[int]:
+    def of_fields(self, rule: Rule) -> list[Sequence[int]]:
         """What the fields of a case or grade rule count; an element cites its evidence."""
-        positions: set[int] = set()
+        sources: list[Sequence[int]] = []
         specs = fields_for(rule.on)
         for name in rule.fields:
             if name in self.elements:
-                positions |= self.elements[name]
+                sources += self.elements[name]
             elif specs[name].evidence:
-                positions.update(self._features.evidence[name])
-        return positions
+                sources.append(self._features.evidence[name])
+        return sources
 
 
 def _threshold(features: CaseFeatures, compiled: CompiledPack) -> ThresholdFindings:
@@ -183,30 +196,32 @@ def _explain(
     ordered = sorted(firings, key=lambda f: (_PHASES[f.kind], rule(f.rule_id).position, f.index))
 
     evidence = _Evidence(features)
-    fired: dict[str, set[int]] = {}
+    fired: dict[str, list[Sequence[int]]] = {}
     element_rules: dict[str, list[str]] = {name: [] for name in ELEMENTS}
     for firing in ordered:
         found = rule(firing.rule_id)
-        positions = fired.setdefault(found.id, set())
+        sources = fired.setdefault(found.id, [])
         # Grade rules can cite elements: their evidence is resolved below, once
         # every element rule (on episode and case facts, sorted first) is known.
         if found.on == "grade":
             continue
-        if found.on == "episode":
-            positions |= evidence.of_episode(firing.index)
-        else:
-            positions |= evidence.of_fields(found)
+        added = (
+            [evidence.of_episode(firing.index)]
+            if found.on == "episode"
+            else evidence.of_fields(found)
+        )
+        sources += added
         if found.element is not None:
-            evidence.elements[found.element] |= positions
+            evidence.elements[found.element] += added
             if found.id not in element_rules[found.element]:
                 element_rules[found.element].append(found.id)
 
     rules_fired = []
-    for rule_id, positions in fired.items():
+    for rule_id, sources in fired.items():
         found = rule(rule_id)
         if found.on == "grade":
-            positions = evidence.of_fields(found)
-        rules_fired.append((rule_id, evidence.ids(positions)))
+            sources = evidence.of_fields(found)
+        rules_fired.append((rule_id, evidence.ids(sources)))
     return {
         "rules_fired": rules_fired,
         "elements": {
