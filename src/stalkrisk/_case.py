@@ -516,8 +516,8 @@ class Case(PublishedSchema, _Model):
         # Usually every id is unique and nothing lies ahead: two quick passes
         # decide that, and the walk naming each problem runs only otherwise.
         if contacts and (
-            len({c.id for c in contacts}) != len(contacts)
-            or max(c.at for c in contacts) > self.assessed_at
+            len(set(map(_contact_id, contacts))) != len(contacts)
+            or max(map(_contact_at, contacts)) > self.assessed_at
         ):
             found += _contact_problems(contacts, self.assessed_at)
         for index, warning in enumerate(self.boundaries.warnings):
@@ -875,6 +875,8 @@ _KEY_END = re.compile(r'"[ \t\n\r]*:')
 # A colon right after whitespace; the regex scans for the colon first, which is fast.
 _SPACED_COLON = re.compile(r":(?<=[ \t\n\r]:)")
 _fields_set = operator.attrgetter("__pydantic_fields_set__")
+_contact_id = operator.attrgetter("id")
+_contact_at = operator.attrgetter("at")
 
 
 def _refuse_repeated_keys(json_text: str | bytes, case: Case) -> None:

@@ -465,7 +465,12 @@ class Extractor:
         fields = list(map(_FIELDS, contacts))
         ids = list(map(_ID, fields))
         moments = microseconds_of(map(_AT, fields))
-        placed = [known(signature) or place(signature) for signature in map(_SIGNATURE, fields)]
+        signatures = list(map(_SIGNATURE, fields))
+        looked_up = list(map(known, signatures))
+        # C-level lookups; the loop only where a signature has not been placed yet.
+        placed = cast(list[tuple[tuple[int, ...], int]], looked_up)
+        if None in looked_up:
+            placed = [found or place(s) for found, s in zip(looked_up, signatures, strict=True)]
         # By time, ties by id (ids are unique); the id sort only when two times tie.
         order = sorted(range(len(contacts)), key=moments.__getitem__)
         times = [moments[i] for i in order]
