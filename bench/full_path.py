@@ -187,13 +187,12 @@ def main() -> None:
         hundred, hundred_floor = row("100,000 contacts", hundred_text, 3, None)
         # The ratio from 10,000 and 100,000 contacts timed in turns, so drift cancels.
         ten_text = case_text(10_000, seed=2)
-        ten, hundred, ten_floor, hundred_floor = interleaved(
-            [
-                (lambda: stalkrisk.assess(ten_text), 3),
-                (lambda: stalkrisk.assess(hundred_text), 1),
-                (_engine_run(floor_work(ten_text)), 3),
-                (_engine_run(floor_work(hundred_text)), 1),
-            ],
+        ten, hundred = interleaved(
+            [(lambda: stalkrisk.assess(ten_text), 3), (lambda: stalkrisk.assess(hundred_text), 1)],
+            5,
+        )
+        ten_floor, hundred_floor = interleaved(
+            [(_engine_run(floor_work(ten_text)), 3), (_engine_run(floor_work(hundred_text)), 1)],
             5,
         )
         print(

@@ -258,8 +258,14 @@ _Ref = Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
 class _Model(BaseModel):
     # Inputs are clinical data: pydantic's own messages must not repeat them.
     # Flags are StrictBool: "yes" or 1 is refused, not silently read as true.
+    # No string cache: a case's strings (ids, mostly) seldom recur between cases,
+    # so the cache only costs lookups, and fresh strings lie together in memory.
     model_config = ConfigDict(
-        frozen=True, extra="forbid", hide_input_in_errors=True, revalidate_instances="always"
+        frozen=True,
+        extra="forbid",
+        hide_input_in_errors=True,
+        revalidate_instances="always",
+        cache_strings=False,
     )
 
     def __str__(self) -> str:
