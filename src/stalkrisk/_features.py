@@ -583,9 +583,9 @@ class Extractor:
         widest, longest = _widest_and_longest(episodes)
         evidence["max_distinct_behaviours"] = widest.positions if widest else ()
         evidence["max_span_days"] = longest.positions if longest else ()
-        evidence = {name: evidence[name] for name in _EVIDENCE_FIELDS}
+        evidence = dict(zip(_EVIDENCE_FIELDS, map(evidence.__getitem__, _EVIDENCE_FIELDS)))
 
-        values: dict[str, Value] = {name: len(positions) for name, positions in evidence.items()}
+        values: dict[str, Value] = dict(zip(evidence, map(len, evidence.values())))
         values["max_distinct_behaviours"] = len(widest.behaviours) if widest else 0
         values["max_span_days"] = longest.span_days if longest else 0.0
         before = bisect_left(times, assessed - 2 * self._recent)
