@@ -343,8 +343,7 @@ class Contact(_Model):
 
 
 def _repeats(codes: tuple[StrEnum, ...]) -> bool:
-    # Two codes are compared as text; a set would hash each through Enum.__hash__,
-    # which is Python code.
+    # Two codes are compared directly: building a set costs more than one comparison.
     if len(codes) == 2:
         return codes[0] == codes[1]
     return len(codes) > 2 and len(set(codes)) != len(codes)
