@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from operator import is_
 from typing import TypedDict
 
 from ._assessment import Assessment
@@ -104,6 +105,9 @@ class _Evidence:
         self.elements: dict[str, list[Sequence[int]]] = {name: [] for name in ELEMENTS}
         # By the identities of the sources, all alive while this object is.
         self._named: dict[tuple[int, ...], tuple[str, ...]] = {}
+        # Single sources already named, by length, first and last position: an
+        # episode and a field often hold the very same position objects.
+        self._alike: dict[tuple[int, int, int], list[tuple[Sequence[int], tuple[str, ...]]]] = {}
 
     def ids(self, sources: Iterable[Sequence[int]]) -> tuple[str, ...]:
         distinct = {id(source): source for source in sources if source}
@@ -118,11 +122,21 @@ class _Evidence:
                 named = tuple(map(chronological.__getitem__, union))
             else:
                 (positions,) = distinct.values()
-                if isinstance(positions, range) and positions.step == 1:
-                    named = chronological[positions.start : positions.stop]
-                else:
-                    named = tuple(map(chronological.__getitem__, positions))
+                named = self._single(positions)
             self._named[key] = named
+        return named
+
+    def _single(self, positions: Sequence[int]) -> tuple[str, ...]:
+        chronological = self._features.chronological_ids
+        if isinstance(positions, range) and positions.step == 1:
+            return chronological[positions.start : positions.stop]
+        alike = self._alike.setdefault((len(positions), positions[0], positions[-1]), [])
+        for other, named in alike:
+            # The same objects in the same order: equal without reading a value.
+            if all(map(is_, other, positions)):
+                return named
+        named = tuple(map(chronological.__getitem__, positions))
+        alike.append((positions, named))
         return named
 
     def of_episode(self, index: int) -> Sequence[int]:
@@ -140,7 +154,9 @@ class _Evidence:
         return sources
 
 
-def _threshold(features: CaseFeatures, compiled: CompiledPack) -> ThresholdFindings:
+def _threshold(
+    features: CaseFeatures, compiled: CompiledPack, evidence: _Evidence
+) -> ThresholdFindings:
     """The pack's threshold figures, measured on the latest current episode that meets them.
 
     ``met`` is the pack's own definition: its threshold parameters (distinct
@@ -153,13 +169,12 @@ def _threshold(features: CaseFeatures, compiled: CompiledPack) -> ThresholdFindi
     meets = compiled.extractor.meets_threshold
     meeting = [e for e in features.episodes if e.current and meets(e)]
     episode = meeting[-1] if meeting else features.widest
-    ids = features.chronological_ids
     return {
         "met": bool(meeting),
         "distinct_behaviours": len(episode.behaviours) if episode else 0,
         "span_days": episode.span_days if episode else 0.0,
         "behaviours": episode.behaviours if episode else (),
-        "course_of_conduct": tuple([ids[p] for p in episode.positions]) if episode else (),
+        "course_of_conduct": evidence.ids([episode.positions]) if episode else (),
         "min_distinct_behaviours": compiled.min_distinct_behaviours,
         "min_span_days": compiled.min_span_days,
         "min_contacts": compiled.min_contacts,
@@ -232,7 +247,7 @@ def _explain(
             }
             for name in ELEMENTS
         },
-        "threshold": _threshold(features, compiled),
+        "threshold": _threshold(features, compiled, evidence),
         "relationship": case.client.relationship.value,
         "family": bool(features.values["family_contacts"]) or case.fear.family_afraid,
         "colleagues": bool(features.values["colleague_contacts"]),
