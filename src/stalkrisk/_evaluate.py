@@ -109,9 +109,14 @@ class _Evidence:
         # episode and a field often hold the very same position objects.
         self._alike: dict[tuple[int, int, int], list[tuple[Sequence[int], tuple[str, ...]]]] = {}
 
-    def ids(self, sources: Iterable[Sequence[int]]) -> tuple[str, ...]:
-        distinct = {id(source): source for source in sources if source}
-        key = tuple(sorted(distinct))
+    def ids(self, sources: Sequence[Sequence[int]]) -> tuple[str, ...]:
+        if len(sources) == 1:  # most rules cite one field or one episode
+            (source,) = sources
+            distinct = {id(source): source} if source else {}
+            key: tuple[int, ...] = (id(source),) if source else ()
+        else:
+            distinct = {id(source): source for source in sources if source}
+            key = tuple(sorted(distinct))
         named = self._named.get(key)
         if named is None:
             chronological = self._features.chronological_ids
