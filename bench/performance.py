@@ -28,6 +28,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import stalkrisk
@@ -102,9 +103,9 @@ def assess_rows(sizes: list[int], budget: float) -> dict[int, float]:
     for n in sizes:
         case = make_case(n)
         stalkrisk.assess(case)
-        single = median_seconds(lambda c=case: stalkrisk.assess(c), 3)
+        single = median_seconds(partial(stalkrisk.assess, case), 3)
         repeat = max(7, min(2_000, int(budget / max(single, 1e-6))))
-        total = median_seconds(lambda c=case: stalkrisk.assess(c), repeat)
+        total = median_seconds(partial(stalkrisk.assess, case), repeat)
         _, features, engine, explain = phase_medians(case, repeat)
         medians[n] = total
         print(

@@ -16,7 +16,7 @@ import argparse
 import sys
 import time
 
-from full_path import case_text, median
+from full_path import case_text, interleaved
 
 import stalkrisk
 
@@ -35,8 +35,10 @@ def naive(text: str, limit: int | None) -> tuple[float, int, int]:
 def row(count: int, repeat: int, *, spacing_days: float | None = None, label: str = "") -> None:
     text = case_text(count, seed=count, spacing_days=spacing_days)
     stalkrisk.trajectory(text)  # warm up: the pack is compiled once
-    one = median(lambda: stalkrisk.assess(text), max(repeat, 5))
-    whole = median(lambda: stalkrisk.trajectory(text), repeat)
+    # In turns, so that the ratio holds while the machine drifts.
+    one, whole = interleaved(
+        [(lambda: stalkrisk.assess(text), 3), (lambda: stalkrisk.trajectory(text), 1)], repeat
+    )
     spent, measured, steps = naive(text, None if count <= 1_000 else 200)
     naive_total = spent * steps / measured
     estimate = "" if measured == steps else f" (from {measured} of {steps} steps)"
