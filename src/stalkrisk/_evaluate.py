@@ -13,7 +13,7 @@ from ._compiled import CompiledPack
 from ._engine import Firing, run
 from ._features import EPISODE_FIELDS, MICROSECONDS_PER_DAY, CaseFeatures
 from ._fields import ELEMENTS, fields_for
-from ._ladder import Level
+from ._ladder import Level, by_rank
 from ._packmodel import Rule
 from ._version import __version__
 
@@ -320,12 +320,8 @@ def assessment(compiled: CompiledPack, found: Findings) -> Assessment:
             "elements": found["elements"],
             "threshold": found["threshold"],
             "rules_fired": [
-                {
-                    **outputs[rule_id],
-                    "evidence": ids,
-                    "sets_grade": pack.rule(rule_id).level is level,
-                }
-                for rule_id, ids in found["rules_fired"]
+                {**outputs[rule.id], "evidence": ids, "sets_grade": rule.level is level}
+                for rule, (_, ids) in zip(fired, found["rules_fired"], strict=True)
             ],
             "actions": compiled.actions(
                 level, Relationship(found["relationship"]), frozenset(flags)
@@ -344,5 +340,5 @@ def assessment(compiled: CompiledPack, found: Findings) -> Assessment:
 def grade(fired: Iterable[Rule]) -> tuple[Level, bool]:
     """The grade the fired rules set: their highest level (none if no level rule), and urgent."""
     rules = list(fired)
-    ranked = (r.level for r in rules if r.level is not None)
-    return max(ranked, default=Level.NONE), any(r.urgent for r in rules)
+    ranked = [r.level for r in rules if r.level is not None]
+    return max(ranked, key=by_rank, default=Level.NONE), any(r.urgent for r in rules)
